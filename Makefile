@@ -1,0 +1,59 @@
+# Mediation: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+VENDOR := static/vendor
+
+.PHONY: run test setup setup-dev browser lint bench clean
+
+run: setup instance/settings.py
+	$(FLASK) db upgrade
+	MEDIATION_DEMO=1 $(FLASK) mediation demo
+	MEDIATION_DEMO=1 $(FLASK) mediation serve
+
+test: setup-dev browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.runtime $(VENDOR)/.installed
+
+setup-dev: setup $(VENV)/.dev
+
+$(VENV)/.runtime: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Front-end packages come from npm at set-up time and are copied into the (ignored) static/vendor.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/swagger-ui
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/
+	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js $(VENDOR)/swagger-ui/
+	touch $@
+
+# A secret of this installation, made once.
+instance/settings.py:
+	mkdir -p instance
+	$(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_urlsafe(48))" > $@
+
+# End-to-end tests drive Debian's Chromium; install it where we may, else those tests skip and say why.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: browser tests will skip"; fi
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+bench: setup-dev
+	$(BIN)/python bench/room.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

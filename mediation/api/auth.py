@@ -1,0 +1,35 @@
+"""Who is calling the API: `Authorization: Bearer` (API key or party token), or the browser session."""
+from __future__ import annotations
+
+from flask import g, request
+
+from mediation.errors import Forbidden, Unauthenticated
+from mediation.extensions import csrf
+from mediation.services import access
+from mediation.services.actors import Anonymous, PlatformActor
+from mediation.web.identity import session_actor
+
+
+def current_actor(case_id: int | None = None):
+    """The authenticated caller; raises Unauthenticated when there is none."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Use the header Authorization: Bearer <API key or party token>.")
+        actor = access.actor_from_bearer(token.strip())
+    else:
+        actor = session_actor(case_id)
+        if isinstance(actor, Anonymous):
+            raise Unauthenticated("Sign in: send Authorization: Bearer <API key or party token>.")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # cookies ride along with any request; the token proves it came from our page
+    g.actor = actor
+    return actor
+
+
+def current_platform() -> PlatformActor:
+    actor = current_actor()
+    if not isinstance(actor, PlatformActor):
+        raise Forbidden("Only a platform's API key may do this.")
+    return actor

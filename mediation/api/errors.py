@@ -1,0 +1,69 @@
+"""One error shape for the API: {"code", "status", "message", "errors": {field: [messages]}}."""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import g, jsonify, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from mediation.errors import Conflict, DomainError, InvalidTransition
+from mediation.schemas.case import CaseOut, RoomCaseOut
+from mediation.services import cases
+from mediation.services.actors import PlatformActor
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(code: int, message: str, errors: dict | None = None, **extra):
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return jsonify(body), code
+
+
+def domain_error(error: DomainError):
+    extra = {}
+    if isinstance(error, Conflict | InvalidTransition):
+        extra["case"] = _current_case()
+    response, code = error_response(error.status, error.message, error.errors, **extra)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mediation"'
+    return response, code
+
+
+def http_error(error: HTTPException):
+    if isinstance(error, CSRFError):
+        return error_response(400, "The CSRF token is missing or invalid: send it as X-CSRFToken.")
+    data = getattr(error, "data", None) or {}
+    errors = _flatten(data.get("messages") or data.get("errors") or {})
+    message = data.get("message") or error.description or HTTPStatus(error.code).phrase
+    if error.code == 422 and errors:
+        message = "Some fields are not valid."
+    response, code = error_response(error.code, message, errors)
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response, code
+
+
+def _flatten(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {...}}); the API names fields directly."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict) and location in {"json", "query", "headers", "form", "files", "view_args"}:
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def _current_case() -> dict | None:
+    case_id = (request.view_args or {}).get("case_id")
+    case = cases.current(case_id) if case_id else None
+    if case is None:
+        return None
+    schema = CaseOut() if isinstance(g.get("actor"), PlatformActor) else RoomCaseOut()
+    return schema.dump(case)

@@ -1,0 +1,104 @@
+"""`flask --app wsgi mediation …`: demo data, platforms, users, workers, chain checks, the server."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from mediation.extensions import socketio
+from mediation.services import admin, chain, webhooks
+
+group = AppGroup("mediation", help="Operate Mediation.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(group)
+
+
+@group.command("create-platform")
+@click.argument("name")
+@click.option("--webhook-url", help="Where to deliver webhooks.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (id, api_key, webhook_secret).")
+def create_platform(name: str, webhook_url: str | None, as_json: bool) -> None:
+    """Register a marketplace; print its API key (shown only now) and webhook secret."""
+    created = admin.create_platform(name, webhook_url)
+    if as_json:
+        click.echo(json.dumps({"id": created.platform_id, "name": name, "api_key": created.api_key,
+                               "webhook_secret": created.webhook_secret}))
+        return
+    click.echo(f"Platform {name} (id {created.platform_id})")
+    click.echo(f"  API key:        {created.api_key}   (shown once; store it now)")
+    if created.webhook_secret:
+        click.echo(f"  Webhook secret: {created.webhook_secret}")
+
+
+@group.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["mediator", "admin"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--locale", default="en", type=click.Choice(["en", "zh_Hans_CN"]))
+@click.option("--timezone", default="UTC")
+def create_user(email: str, name: str, role: str, password: str, locale: str, timezone: str) -> None:
+    """Add a mediator or an admin."""
+    user_id = admin.create_user(email=email, name=name, role=role, password=password, locale=locale,
+                                timezone=timezone)
+    click.echo(f"{role} {email} (id {user_id})")
+
+
+@group.command("demo")
+def demo() -> None:
+    """Load demo data (once) and print the logins, join links and API key."""
+    from mediation.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+@group.command("deliver-webhooks")
+@click.option("--once", is_flag=True, help="One pass over what is due, then exit.")
+def deliver_webhooks(once: bool) -> None:
+    """Deliver the webhook outbox (a worker; run as many as you like on PostgreSQL)."""
+    if once:
+        click.echo(f"{webhooks.deliver_due()} attempted")
+        return
+    stop = threading.Event()
+    try:
+        webhooks.run_forever(current_app._get_current_object(), stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@group.command("verify")
+@click.argument("case_id", type=int, required=False)
+def verify(case_id: int | None) -> None:
+    """Check the hash chain of one case, or of every case; name the first broken link."""
+    reports = [chain.verify_case(case_id)] if case_id else chain.verify_all()
+    broken = [r for r in reports if not r.ok]
+    for report in broken:
+        click.echo(f"case {report.case_id}: BROKEN at event {report.broken_seq}: {report.problem}")
+    click.echo(f"{len(reports) - len(broken)} of {len(reports)} case chains verify.")
+    if broken:
+        sys.exit(1)
+
+
+@group.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def serve(host: str | None, port: int | None) -> None:
+    """HTTP and Socket.IO in one process, with the webhook deliverer in a background thread."""
+    app = current_app._get_current_object()
+    host = host or app.config["HOST"]
+    port = port or app.config["PORT"]
+    if app.config["BACKGROUND_WORKERS"]:
+        threading.Thread(target=webhooks.run_forever, args=(app, threading.Event()), daemon=True,
+                         name="webhook-deliverer").start()
+    click.echo(f"Serving on http://{host}:{port}/")
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)  # this command *is* the server; let app.run serve
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+

@@ -1,0 +1,80 @@
+"""Configuration: defaults here, then instance/settings.py, then MEDIATION_* environment variables."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'mediation.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL: str | None = None
+    HOST = "127.0.0.1"
+    PORT = 5000
+    # Where links in e-mails and API answers point; defaults to the request's own host.
+    PUBLIC_URL: str | None = None
+    DEMO = False
+    # JSON bodies; evidence uploads have their own limit.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    JOIN_LINK_DAYS = 14
+    PARTY_TOKEN_DAYS = 7
+    MESSAGE_MAX_CHARS = 4000
+    HISTORY_PAGE = 50
+    CATCH_UP_LIMIT = 500
+    WEBHOOK_TIMEOUT_SECONDS = 15
+    WEBHOOK_LEASE_SECONDS = 60
+    # Background threads of the one-process server (the deliverer); tests drive them by hand.
+    BACKGROUND_WORKERS = True
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "zh_Hans_CN")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    API_TITLE = "Mediation API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "A platform's API key"},
+                "partyToken": {"type": "http", "scheme": "bearer",
+                               "description": "A party token from POST /api/v1/party-tokens"},
+            }
+        },
+        "info": {"description": "Open cases, follow them and act in them. Money is always an object "
+                                "{\"value\": \"40.00\", \"currency\": \"USD\"}."},
+    }
+
+
+_ENV_KEYS = {
+    "MEDIATION_SECRET_KEY": "SECRET_KEY",
+    "MEDIATION_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "MEDIATION_REDIS_URL": "REDIS_URL",
+    "MEDIATION_HOST": "HOST",
+    "MEDIATION_PUBLIC_URL": "PUBLIC_URL",
+}
+
+
+def from_environment() -> dict:
+    values: dict = {conf: os.environ[env] for env, conf in _ENV_KEYS.items() if os.environ.get(env)}
+    if os.environ.get("MEDIATION_PORT"):
+        values["PORT"] = int(os.environ["MEDIATION_PORT"])
+    if os.environ.get("MEDIATION_DEMO"):
+        values["DEMO"] = os.environ["MEDIATION_DEMO"].lower() in {"1", "true", "yes"}
+    return values
+
+
+def engine_options(uri: str) -> dict:
+    if uri.startswith("sqlite"):
+        # Threads of the one-process server share the file; WAL lets readers go on while one writes.
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}

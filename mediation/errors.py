@@ -1,0 +1,44 @@
+"""Domain errors. Services raise these; each adapter maps them once (JSON, form message, socket ack)."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service command may raise on purpose."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, **context):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.context = context
+
+
+class Unauthenticated(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class InvalidTransition(DomainError):
+    """The action is not possible in the case's (or proposal's) current state."""
+
+    status = 409
+
+
+class Conflict(DomainError):
+    """Another change won the race; the caller should re-read the case and decide again."""
+
+    status = 409
+
+
+class Invalid(DomainError):
+    """The input is well-formed but breaks a rule; `errors` names the fields."""
+
+    status = 422

@@ -1,0 +1,14 @@
+"""The data, one module per aggregate."""
+from mediation.models.case import REASONS, Case, CaseState, IdempotencyKey, Party, other_role
+from mediation.models.event_log import CaseEvent
+from mediation.models.message import CHANNELS, Message, ReadMarker
+from mediation.models.outbox import DeliveryAttempt, WebhookDelivery, WebhookMessage
+from mediation.models.platform import ApiKey, Platform, WebhookEndpoint
+from mediation.models.proposal import Proposal, ProposalState
+from mediation.models.user import User
+
+__all__ = [
+    "CHANNELS", "REASONS", "ApiKey", "Case", "CaseEvent", "CaseState", "DeliveryAttempt",
+    "IdempotencyKey", "Message", "Party", "Platform", "Proposal", "ProposalState", "ReadMarker",
+    "User", "WebhookDelivery", "WebhookEndpoint", "WebhookMessage", "other_role",
+]

@@ -1,0 +1,108 @@
+"""Socket.IO handlers. Each authenticates, validates its payload and calls one service; the handler's
+return value is the ack: {"ok": true, ...} or {"ok": false, "error": {code, message, errors}}.
+
+Being in a room is never permission: every event goes through the services (and so policy) again.
+"""
+from __future__ import annotations
+
+import functools
+from http import HTTPStatus
+
+from flask import request
+from flask_socketio import Namespace, emit, join_room
+from marshmallow import Schema, ValidationError
+
+from mediation.errors import DomainError, Unauthenticated
+from mediation.realtime import presence
+from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
+from mediation.schemas.case import RoomCaseOut
+from mediation.schemas.chat import MessageOut, ProposalOut
+from mediation.services import access, messages, room
+from mediation.services.actors import Anonymous
+from mediation.services.events import case_room, channel_room
+from mediation.web.identity import has_identity, session_actor
+
+_tokens: dict[str, str] = {}  # sid -> party token, re-checked on every event (revocation)
+
+
+def _error(code: int, message: str, errors: dict | None = None) -> dict:
+    return {"ok": False, "error": {"code": code, "status": HTTPStatus(code).phrase, "message": message,
+                                   "errors": errors or {}}}
+
+
+def _actor(case_id: int):
+    token = _tokens.get(request.sid)
+    actor = access.party_from_token(token) if token else session_actor(case_id)
+    if isinstance(actor, Anonymous):
+        raise Unauthenticated("Sign in again.")
+    return actor
+
+
+def handler(schema: type[Schema]):
+    """Validate the payload with `schema`, map domain errors to an error ack."""
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, data=None):
+            try:
+                payload = schema().load(data if isinstance(data, dict) else {"": data} if data is not None else {})
+                return method(self, payload, _actor(payload["case_id"]))
+            except ValidationError as error:
+                return _error(422, "Some fields are not valid.", error.messages)
+            except DomainError as error:
+                return _error(error.status, error.message, error.errors)
+        return wrapper
+    return decorate
+
+
+class CasesNamespace(Namespace):
+    def on_connect(self, auth=None):
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if token:
+            try:
+                access.party_from_token(str(token))
+            except Unauthenticated as error:
+                raise ConnectionRefusedError(error.message) from None
+            _tokens[request.sid] = str(token)
+        elif not has_identity():
+            raise ConnectionRefusedError("Sign in first: a join link, a party token or a staff login.")
+
+    def on_disconnect(self, reason=None):
+        _tokens.pop(request.sid, None)
+        for case_id, role, name, roles in presence.leave_all(request.sid):
+            emit("presence", {"case_id": case_id, "role": role, "name": name, "online": False, "roles": roles},
+                 to=case_room(case_id))
+
+    @handler(JoinIn)
+    def on_join(self, data, actor):
+        snapshot = room.open_room(actor, data["case_id"], data["since"])
+        for channel in snapshot.channels:
+            join_room(channel_room(data["case_id"], channel))
+        roles = presence.enter(data["case_id"], request.sid, actor.role, getattr(actor, "name", ""))
+        emit("presence", {"case_id": data["case_id"], "role": actor.role, "name": getattr(actor, "name", ""),
+                          "online": True, "roles": roles}, to=case_room(data["case_id"]), include_self=False)
+        return {"ok": True, "case": RoomCaseOut().dump(snapshot.case),
+                "messages": MessageOut(many=True).dump(snapshot.messages), "has_older": snapshot.has_older,
+                "proposals": ProposalOut(many=True).dump(snapshot.proposals),
+                "allowed_actions": snapshot.allowed_actions, "channels": list(snapshot.channels),
+                "online": roles}
+
+    @handler(SendIn)
+    def on_send(self, data, actor):
+        sent = messages.send_message(actor, data["case_id"], data["channel"], data["body"], data["client_id"])
+        return {"ok": True, "id": sent.message.id, "created_at": sent.message.created_at.isoformat(),
+                "duplicate": sent.duplicate}
+
+    @handler(TypingIn)
+    def on_typing(self, data, actor):
+        messages.require_post(actor, data["case_id"], data["channel"])
+        emit("typing", {"case_id": data["case_id"], "channel": data["channel"], "role": actor.role,
+                        "name": getattr(actor, "name", "")},
+             to=channel_room(data["case_id"], data["channel"]), include_self=False)
+        return {"ok": True}
+
+    @handler(ReadIn)
+    def on_read(self, data, actor):
+        upto = messages.mark_read(actor, data["case_id"], data["channel"], data["message_id"])
+        emit("read", {"case_id": data["case_id"], "channel": data["channel"], "role": actor.role,
+                      "message_id": upto}, to=channel_room(data["case_id"], data["channel"]), include_self=False)
+        return {"ok": True, "message_id": upto}

@@ -1,0 +1,67 @@
+"""Messages and proposals, for the API, the socket and the room page alike."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from mediation.models import CHANNELS
+from mediation.schemas.money import MoneyField
+
+
+class MessageIn(Schema):
+    channel = fields.String(load_default="joint", validate=validate.OneOf(CHANNELS))
+    body = fields.String(required=True, validate=validate.Length(1, 4000))
+    client_id = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_.:-]{1,64}$", error="Use 1 to 64 letters, digits or _ . : -"))
+
+
+class MessageOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    channel = fields.String()
+    author_role = fields.String()
+    author_name = fields.String()
+    body = fields.String()
+    client_id = fields.String()
+    created_at = fields.DateTime()
+
+
+class HistoryArgs(Schema):
+    channel = fields.String(load_default="joint", validate=validate.OneOf(CHANNELS))
+    before = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class MessagePageOut(Schema):
+    items = fields.List(fields.Nested(MessageOut))
+    has_older = fields.Boolean()
+
+
+class SentOut(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    duplicate = fields.Boolean(metadata={"description": "True when this client_id was already stored"})
+    message = fields.Nested(MessageOut)
+    case = fields.Raw()
+
+
+class ProposalIn(Schema):
+    buyer_refund = MoneyField(required=True)
+    seller_release = MoneyField(required=True)
+    return_required = fields.Boolean(load_default=False)
+    terms = fields.String(load_default="", validate=validate.Length(max=4000))
+    counter_to = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class ProposalOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    author_role = fields.String()
+    buyer_refund = MoneyField()
+    seller_release = MoneyField()
+    return_required = fields.Boolean()
+    terms = fields.String()
+    counter_to = fields.Integer(attribute="counter_to_id", allow_none=True)
+    state = fields.String()
+    expires_at = fields.DateTime()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)

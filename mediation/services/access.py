@@ -1,0 +1,109 @@
+"""How callers prove who they are: join links, party tokens and platform API keys.
+
+Join links and party tokens are signed (HMAC over the app secret), carry their own expiry and the
+party's link generation; bumping the generation revokes every link and token issued before.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from mediation import clock
+from mediation.errors import Unauthenticated
+from mediation.extensions import db
+from mediation.models import ApiKey, Party
+from mediation.models.platform import API_KEY_PREFIX, hash_api_key
+from mediation.services.actors import PartyActor, PlatformActor
+
+PARTY_TOKEN_PREFIX = "pt_"
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"mediation.{purpose}")
+
+
+def _sign(purpose: str, party: Party, expires_at: datetime) -> str:
+    return _serializer(purpose).dumps({"p": party.id, "g": party.link_generation,
+                                       "e": int(expires_at.timestamp())})
+
+
+def _party_from(purpose: str, token: str, what: str) -> Party:
+    try:
+        claims = _serializer(purpose).loads(token)
+    except BadSignature:
+        raise Unauthenticated(f"This {what} is not valid.") from None
+    if not isinstance(claims, dict) or not {"p", "g", "e"} <= set(claims):
+        raise Unauthenticated(f"This {what} is not valid.")
+    if clock.now().timestamp() >= claims["e"]:
+        raise Unauthenticated(f"This {what} has expired. Ask the marketplace for a new one.")
+    party = db.session.get(Party, claims["p"])
+    if party is None or party.link_generation != claims["g"]:
+        raise Unauthenticated(f"This {what} has been revoked. Ask the marketplace for a new one.")
+    return party
+
+
+def initial_link_expiry(created_at: datetime) -> datetime:
+    """Links issued with the case expire a fixed time after it opened, so a replayed answer is identical."""
+    return created_at + timedelta(days=current_app.config["JOIN_LINK_DAYS"])
+
+
+def join_token(party: Party, expires_at: datetime) -> str:
+    return _sign("join", party, expires_at)
+
+
+def fresh_link_expiry() -> datetime:
+    return clock.now().replace(microsecond=0) + timedelta(days=current_app.config["JOIN_LINK_DAYS"])
+
+
+def party_from_join_token(token: str) -> PartyActor:
+    """Raises Unauthenticated for a forged, expired or revoked link."""
+    return _actor(_party_from("join", token, "link"))
+
+
+def issue_party_token(join_token_value: str) -> tuple[str, PartyActor, datetime]:
+    """Exchange a join link's token for a bearer token for API and socket clients."""
+    party = _party_from("join", join_token_value, "link")
+    expires_at = clock.now().replace(microsecond=0) + timedelta(days=current_app.config["PARTY_TOKEN_DAYS"])
+    return PARTY_TOKEN_PREFIX + _sign("party", party, expires_at), _actor(party), expires_at.astimezone(UTC)
+
+
+def party_from_token(token: str) -> PartyActor:
+    if not token.startswith(PARTY_TOKEN_PREFIX):
+        raise Unauthenticated("This token is not valid.")
+    return _actor(_party_from("party", token[len(PARTY_TOKEN_PREFIX):], "token"))
+
+
+def platform_from_api_key(key: str) -> PlatformActor:
+    if not key.startswith(API_KEY_PREFIX):
+        raise Unauthenticated("This API key is not valid.")
+    api_key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
+    if api_key is None or api_key.revoked_at is not None:
+        raise Unauthenticated("This API key is not valid or has been revoked.")
+    return PlatformActor(api_key.platform_id)
+
+
+def actor_from_bearer(token: str) -> PlatformActor | PartyActor:
+    if token.startswith(PARTY_TOKEN_PREFIX):
+        return party_from_token(token)
+    return platform_from_api_key(token)
+
+
+def grant(actor: PartyActor) -> dict:
+    """What a browser session keeps after a join link: enough to re-check revocation later."""
+    party = db.session.get(Party, actor.party_id)
+    return {"p": party.id, "g": party.link_generation}
+
+
+def party_from_grant(claims: dict) -> PartyActor | None:
+    """The party a browser session holds, or None once its links were revoked."""
+    party = db.session.get(Party, claims.get("p"))
+    if party is None or party.link_generation != claims.get("g"):
+        return None
+    return _actor(party)
+
+
+def _actor(party: Party) -> PartyActor:
+    return PartyActor(party_id=party.id, case_id=party.case_id, role=party.role, name=party.name)

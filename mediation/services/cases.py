@@ -1,0 +1,195 @@
+"""Opening, reading, withdrawing and closing cases."""
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from mediation import clock
+from mediation.errors import Invalid, InvalidTransition
+from mediation.extensions import db
+from mediation.models import Case, CaseEvent, IdempotencyKey, Party, Platform, Proposal, ProposalState
+from mediation.models.event_log import canonical_json
+from mediation.money import Money
+from mediation.services import access, events, policy, uow, workflow
+from mediation.services.actors import Actor, PlatformActor
+from mediation.services.policy import Action
+
+_LOCALES = {"zh": "zh_Hans_CN", "zh-CN": "zh_Hans_CN", "zh_CN": "zh_Hans_CN", "zh-Hans": "zh_Hans_CN",
+            "zh_Hans": "zh_Hans_CN"}
+
+
+@dataclass
+class OpenedCase:
+    case: Case
+    join_tokens: dict[str, str]
+    replayed: bool = False
+
+
+def load(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **context) -> Case:
+    """Load a case and check `actor` may do `action` on it; missing and hidden look alike (404)."""
+    return policy.require(actor, action, db.session.get(Case, case_id), **context)
+
+
+def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = None) -> OpenedCase:
+    """Open a case for the platform. Same Idempotency-Key and body: the case opened before.
+
+    Raises Invalid (held amount in another currency; key reused with another body). Emits case.opened.
+    """
+    fingerprint = hashlib.sha256(canonical_json(events._jsonable(data)).encode()).hexdigest()
+    if idempotency_key:
+        earlier = _idempotent_replay(actor, idempotency_key, fingerprint)
+        if earlier:
+            return earlier
+    held: Money | None = data.get("held_amount")
+    if held is not None and held.currency != data["amount"].currency:
+        raise Invalid("The held amount must be in the case's currency.",
+                      {"held_amount": ["Use the same currency as amount."]})
+    with uow.transaction():
+        platform = db.session.get(Platform, actor.platform_id)
+        case = Case(platform=platform, external_order_id=data["external_order_id"], reason=data["reason"],
+                    description=data.get("description", ""), currency=data["amount"].currency,
+                    amount_minor=data["amount"].minor, held_minor=held.minor if held else None,
+                    claimant_role=data.get("claimant", "buyer"), extra=data.get("metadata") or {})
+        for role in ("buyer", "seller"):
+            info = data[role]
+            case.parties.append(Party(role=role, external_id=info["external_id"], name=info["name"],
+                                      email=info.get("email"), locale=_LOCALES.get(info.get("locale"), "en")))
+        db.session.add(case)
+        db.session.flush()
+        case.deadline_at = workflow.deadline_for(case, case.state, case.created_at)
+        if idempotency_key:
+            db.session.add(IdempotencyKey(platform_id=platform.id, key=idempotency_key,
+                                          fingerprint=fingerprint, case_id=case.id))
+        events.record(case, "case.opened", actor, {"reason": case.reason, "amount": case.amount})
+    return OpenedCase(case, _initial_tokens(case))
+
+
+def _idempotent_replay(actor: PlatformActor, key: str, fingerprint: str) -> OpenedCase | None:
+    row = db.session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.platform_id == actor.platform_id, IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise Invalid("This Idempotency-Key was used with a different request body.",
+                      {"Idempotency-Key": ["Already used for another request; use a new key."]})
+    case = db.session.get(Case, row.case_id)
+    return OpenedCase(case, _initial_tokens(case), replayed=True)
+
+
+def _initial_tokens(case: Case) -> dict[str, str]:
+    expires_at = access.initial_link_expiry(case.created_at)
+    return {p.role: access.join_token(p, expires_at) for p in case.parties}
+
+
+def get_case(actor: Actor, case_id: int) -> Case:
+    return load(actor, case_id)
+
+
+def current(case_id: int) -> Case | None:
+    """A fresh read of a case, for answering a caller who lost a race (409 with the current state)."""
+    db.session.rollback()
+    return db.session.get(Case, case_id)
+
+
+def list_cases(actor: Actor, *, state: str | None = None, external_order_id: str | None = None,
+               cursor: str | None = None, limit: int = 50) -> tuple[list[Case], str | None]:
+    """Newest first, keyset-paginated by id; `cursor` is the opaque value from the previous page."""
+    query = select(Case).where(policy.visible_cases(actor)).order_by(Case.id.desc()).limit(limit + 1)
+    if state:
+        query = query.where(Case.state == state)
+    if external_order_id:
+        query = query.where(Case.external_order_id == external_order_id)
+    if cursor:
+        query = query.where(Case.id < _decode_cursor(cursor))
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1].id) if more else None)
+
+
+def _encode_cursor(case_id: int) -> str:
+    return base64.urlsafe_b64encode(f"c{case_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text[0] != "c":
+            raise ValueError
+        return int(text[1:])
+    except (ValueError, UnicodeDecodeError, IndexError):
+        raise Invalid("This cursor is not valid.", {"cursor": ["Use next_cursor from the previous page."]}) \
+            from None
+
+
+def issue_join_link(actor: Actor, case_id: int, role: str, revoke_previous: bool = False) -> tuple[str, object]:
+    """A fresh signed link for one party. With revoke_previous, earlier links and tokens stop working."""
+    with uow.transaction():
+        case = load(actor, case_id, Action.ISSUE_JOIN_LINK)
+        if case.state == "closed":
+            raise InvalidTransition("The case is closed.", state=case.state)
+        party = case.party(role)
+        if revoke_previous:
+            party.link_generation += 1
+            events.record(case, "join_links.revoked", actor, {"role": role})
+        expires_at = access.fresh_link_expiry()
+        token = access.join_token(party, expires_at)
+    return token, expires_at
+
+
+def withdraw_case(actor: Actor, case_id: int, reason: str) -> Case:
+    """The claimant withdraws. Open proposals lapse; the held amount goes back to the seller.
+
+    Raises NotFound, Forbidden, InvalidTransition. Emits case.withdrawn, case.resolved.
+    """
+    with uow.transaction():
+        case = load(actor, case_id, Action.WITHDRAW_CASE)
+        workflow.apply(case, "withdraw")
+        _lapse_open_proposals(case)
+        zero = Money.zero(case.currency)
+        case.set_outcome("withdrawn", zero, case.held_amount or zero, False, "")
+        events.record(case, "case.withdrawn", actor, {"reason": reason, "by": case.claimant_role})
+        events.record(case, "case.resolved", actor, {"outcome": outcome_payload(case)})
+    return case
+
+
+def confirm_execution(actor: Actor, case_id: int, reference: str) -> Case:
+    """The platform carried out the outcome; the case closes. Repeating the same reference is harmless.
+
+    Raises NotFound, Forbidden, InvalidTransition. Emits case.closed.
+    """
+    with uow.transaction():
+        case = load(actor, case_id, Action.CONFIRM_EXECUTION)
+        if case.state == "closed" and case.execution_reference == reference:
+            return case
+        workflow.apply(case, "execute")
+        case.execution_reference = reference
+        case.closed_at = clock.now()
+        events.record(case, "case.closed", actor, {"execution_reference": reference})
+    return case
+
+
+def case_events(actor: Actor, case_id: int) -> list[CaseEvent]:
+    load(actor, case_id, Action.VIEW_EVENTS)
+    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                   .order_by(CaseEvent.seq)))
+
+
+def _lapse_open_proposals(case: Case) -> None:
+    for proposal in db.session.scalars(select(Proposal).where(
+            Proposal.case_id == case.id, Proposal.state == ProposalState.OPEN)):
+        proposal.decide(ProposalState.SUPERSEDED, None)
+
+
+def outcome_payload(case: Case) -> dict:
+    return {
+        "resolution": case.resolution,
+        "buyer_refund": Money(case.refund_minor, case.currency),
+        "seller_release": Money(case.release_minor, case.currency),
+        "return_required": case.return_required,
+        "terms": case.terms,
+    }
+

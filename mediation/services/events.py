@@ -1,0 +1,103 @@
+"""THE emitter. `record` appends to the case's chained log, writes the webhook outbox in the same
+transaction and stages the room emit for after the commit. Only this module talks to Socket.IO.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from mediation import clock
+from mediation.extensions import db, socketio
+from mediation.models import Case, CaseEvent, Message, WebhookDelivery, WebhookEndpoint, WebhookMessage
+from mediation.models.event_log import GENESIS
+from mediation.money import Money
+from mediation.schemas.case import CaseOut, RoomCaseOut
+from mediation.schemas.chat import MessageOut
+from mediation.services import uow
+from mediation.services.actors import Actor
+
+NAMESPACE = "/cases"
+
+WEBHOOK_TYPES = frozenset({
+    "case.opened", "case.escalated", "proposal.created", "proposal.accepted", "case.settled",
+    "ruling.issued", "case.appealed", "ruling.final", "case.withdrawn", "case.resolved", "case.closed",
+})
+
+# Set after a commit that wrote outbox rows, so the deliverer starts at once instead of polling.
+_outbox_listeners: list = []
+
+
+def on_outbox_written(listener) -> None:
+    _outbox_listeners.append(listener)
+
+
+def case_room(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def channel_room(case_id: int, channel: str) -> str:
+    return case_room(case_id) if channel == "joint" else f"case:{case_id}:{channel}"
+
+
+def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None = None) -> CaseEvent:
+    """Append `type` to the case log (chained), queue its webhook and stage the room's `case_event`."""
+    payload = _jsonable(payload or {})
+    db.session.flush()  # the case needs its id, and the previous link must be visible
+    last = db.session.execute(
+        select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq.desc()).limit(1)
+    ).first()
+    event = CaseEvent(case_id=case.id, seq=(last.seq + 1) if last else 1, type=type, actor=actor.label,
+                      payload=payload, created_at=clock.now(), prev_hash=last.hash if last else GENESIS)
+    event.hash = event.compute_hash()
+    db.session.add(event)
+    # Touching the case bumps its version: two commands racing on one case cannot both commit.
+    case.updated_at = event.created_at
+    db.session.flush()
+    if type in WEBHOOK_TYPES:
+        _write_outbox(case, event)
+    room_payload = {"type": type, "case_id": case.id, "seq": event.seq, "actor": event.actor,
+                    "payload": payload, "created_at": event.created_at.isoformat(),
+                    "case": RoomCaseOut().dump(case)}
+    uow.after_commit(lambda: socketio.emit("case_event", room_payload, to=case_room(case.id),
+                                           namespace=NAMESPACE))
+    return event
+
+
+def broadcast_message(message: Message) -> None:
+    """Stage a new chat message for everyone in its channel's room."""
+    data = MessageOut().dump(message)
+    room = channel_room(message.case_id, message.channel)
+    uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE))
+
+
+def _write_outbox(case: Case, event: CaseEvent) -> None:
+    body = json.dumps({
+        "type": event.type,
+        "timestamp": event.created_at.isoformat(),
+        "data": {"case": CaseOut().dump(case), **event.payload},
+    }, separators=(",", ":"), ensure_ascii=False)
+    message = WebhookMessage(msg_id="msg_" + secrets.token_hex(16), platform_id=case.platform_id,
+                             case_id=case.id, type=event.type, body=body, created_at=event.created_at)
+    db.session.add(message)
+    endpoints = db.session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.platform_id == case.platform_id, WebhookEndpoint.active.is_(True))).all()
+    for endpoint in endpoints:
+        db.session.add(WebhookDelivery(message=message, endpoint_id=endpoint.id, case_id=case.id,
+                                       next_attempt_at=event.created_at))
+    if endpoints:
+        for listener in _outbox_listeners:
+            uow.after_commit(listener)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Money):
+        return value.as_json()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

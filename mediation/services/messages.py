@@ -1,0 +1,141 @@
+"""Chat: send (stored once per client_id, acknowledged after commit), history, catch-up, read markers.
+
+Every read is a keyset scan of (case_id, channel, id): opening a room costs the same with ten or ten
+million messages in the case.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from mediation import clock
+from mediation.errors import Conflict, Invalid, InvalidTransition
+from mediation.extensions import db
+from mediation.models import Case, CaseState, Message, ReadMarker
+from mediation.services import events, policy, uow, workflow
+from mediation.services.actors import Actor, PartyActor
+from mediation.services.policy import Action
+
+
+@dataclass
+class Sent:
+    message: Message
+    duplicate: bool
+    case: Case
+
+
+@dataclass
+class Page:
+    messages: list[Message]
+    has_older: bool
+
+
+def send_message(actor: Actor, case_id: int, channel: str, body: str, client_id: str) -> Sent:
+    """Store a message and stage its broadcast. The same client_id again returns the stored one.
+
+    Raises NotFound, Forbidden (channel), InvalidTransition (channel closed), Invalid (body).
+    The respondent's first message moves an open case to negotiation (case.negotiation_started).
+    """
+    body = _clean(body)
+    try:
+        with uow.transaction():
+            case = _load_case(actor, case_id, channel)
+            earlier = _stored(case_id, actor, client_id)
+            if earlier is not None:
+                return Sent(earlier, True, case)
+            message = Message(case_id=case.id, channel=channel, sender=actor.key, author_role=actor.role,
+                              author_name=getattr(actor, "name", ""), body=body, client_id=client_id,
+                              created_at=clock.now())
+            db.session.add(message)
+            db.session.flush()
+            note_response(case, actor)
+            events.broadcast_message(message)
+    except Conflict:
+        # Two sends with one client_id raced; the other one stored it.
+        earlier = _stored(case_id, actor, client_id)
+        if earlier is None:
+            raise
+        return Sent(earlier, True, db.session.get(Case, case_id))
+    return Sent(message, False, case)
+
+
+def note_response(case: Case, actor: Actor) -> None:
+    """The respondent's first message or proposal: the case moves from open to negotiation."""
+    if case.state == CaseState.OPEN and isinstance(actor, PartyActor) and actor.role == case.respondent_role:
+        workflow.apply(case, "respond")
+        events.record(case, "case.negotiation_started", actor, {"respondent": actor.role})
+
+
+def history(actor: Actor, case_id: int, channel: str = "joint", before: int | None = None,
+            limit: int | None = None) -> Page:
+    """The newest `limit` messages of a channel older than message id `before`, oldest first."""
+    policy.require(actor, Action.READ_CHANNEL, db.session.get(Case, case_id), channel=channel)
+    limit = limit or current_app.config["HISTORY_PAGE"]
+    query = (select(Message).where(Message.case_id == case_id, Message.channel == channel)
+             .order_by(Message.id.desc()).limit(limit + 1))
+    if before:
+        query = query.where(Message.id < before)
+    rows = list(db.session.scalars(query))
+    return Page(list(reversed(rows[:limit])), len(rows) > limit)
+
+
+def catch_up(actor: Actor, case_id: int, since: int) -> Page:
+    """Messages after id `since` in every channel the actor may read, oldest first (bounded)."""
+    case = policy.require(actor, Action.VIEW_CASE, db.session.get(Case, case_id))
+    limit = current_app.config["CATCH_UP_LIMIT"]
+    rows: list[Message] = []
+    for channel in policy.readable_channels(actor, case):
+        rows += db.session.scalars(select(Message).where(
+            Message.case_id == case_id, Message.channel == channel, Message.id > since)
+            .order_by(Message.id).limit(limit + 1))
+    rows.sort(key=lambda m: m.id)
+    return Page(rows[:limit], len(rows) > limit)
+
+
+def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
+    """Move the actor's read marker forward (never back). Returns the marker's message id."""
+    with uow.transaction():
+        policy.require(actor, Action.READ_CHANNEL, db.session.get(Case, case_id), channel=channel)
+        marker = db.session.scalar(select(ReadMarker).where(
+            ReadMarker.case_id == case_id, ReadMarker.sender == actor.key, ReadMarker.channel == channel))
+        if marker is None:
+            marker = ReadMarker(case_id=case_id, sender=actor.key, channel=channel, message_id=0)
+            db.session.add(marker)
+        marker.message_id = max(marker.message_id, message_id)
+        marker.updated_at = clock.now()
+    return marker.message_id
+
+
+def _load_case(actor: Actor, case_id: int, channel: str) -> Case:
+    case = policy.require(actor, Action.SEND_MESSAGE, db.session.get(Case, case_id), channel=channel)
+    if not workflow.channel_open(case, channel):
+        raise InvalidTransition(
+            "The case is closed." if case.state == CaseState.CLOSED
+            else "Private channels open once a mediator is on the case.", state=case.state)
+    return case
+
+
+def _stored(case_id: int, actor: Actor, client_id: str) -> Message | None:
+    return db.session.scalar(select(Message).where(
+        Message.case_id == case_id, Message.sender == actor.key, Message.client_id == client_id))
+
+
+def _clean(body: str) -> str:
+    """Messages keep line breaks and tabs; other control characters are refused."""
+    body = (body or "").strip()
+    limit = current_app.config["MESSAGE_MAX_CHARS"]
+    if not body:
+        raise Invalid("The message is empty.", {"body": ["Write something first."]})
+    if len(body) > limit:
+        raise Invalid("The message is too long.", {"body": [f"At most {limit} characters."]})
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in body):
+        raise Invalid("The message has control characters.", {"body": ["Remove control characters."]})
+    return body
+
+
+def require_post(actor: Actor, case_id: int, channel: str) -> Case:
+    """Check the actor could post in `channel` now (for typing indicators). Raises like send_message."""
+    return _load_case(actor, case_id, channel)

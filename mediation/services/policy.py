@@ -1,0 +1,112 @@
+"""THE permission module: who may do what to which case. Nothing else decides it.
+
+`policy` answers *who*; `workflow` answers *when* (which state allows it). A caller that may not even
+see the case gets NotFound, exactly as for a case that does not exist, so ids reveal nothing.
+"""
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import ColumnElement, false, true
+
+from mediation.errors import Forbidden, NotFound
+from mediation.models import Case, Proposal
+from mediation.services.actors import Actor, PartyActor, PlatformActor, StaffActor
+
+
+class Action(enum.StrEnum):
+    VIEW_CASE = "view_case"
+    VIEW_EVENTS = "view_events"
+    READ_CHANNEL = "read_channel"
+    SEND_MESSAGE = "send_message"
+    PROPOSE = "propose"
+    ANSWER_PROPOSAL = "answer_proposal"  # accept or reject
+    WITHDRAW_PROPOSAL = "withdraw_proposal"
+    WITHDRAW_CASE = "withdraw_case"
+    ISSUE_JOIN_LINK = "issue_join_link"
+    CONFIRM_EXECUTION = "confirm_execution"
+
+
+def can_view(actor: Actor, case: Case) -> bool:
+    match actor:
+        case PartyActor():
+            return actor.case_id == case.id
+        case PlatformActor():
+            return actor.platform_id == case.platform_id
+        case StaffActor(role="admin"):
+            return True
+        case _:
+            return False
+
+
+def readable_channels(actor: Actor, case: Case) -> tuple[str, ...]:
+    if not can_view(actor, case):
+        return ()
+    match actor:
+        case PartyActor():
+            return ("joint", f"caucus:{actor.role}")
+        case StaffActor(role="admin"):
+            return ("joint", "caucus:buyer", "caucus:seller")
+        case _:
+            return ()  # a platform follows state and outcome, not the parties' conversation
+
+
+def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
+        proposal: Proposal | None = None) -> bool:
+    if not can_view(actor, case):
+        return False
+    party = actor if isinstance(actor, PartyActor) else None
+    match action:
+        case Action.VIEW_CASE:
+            return True
+        case Action.VIEW_EVENTS:
+            return party is not None or isinstance(actor, StaffActor | PlatformActor)
+        case Action.READ_CHANNEL:
+            return channel in readable_channels(actor, case)
+        case Action.SEND_MESSAGE:
+            return party is not None and channel in ("joint", f"caucus:{party.role}")
+        case Action.PROPOSE:
+            return party is not None
+        case Action.ANSWER_PROPOSAL:
+            return party is not None and proposal is not None and party.role in proposal.needs_answer_from()
+        case Action.WITHDRAW_PROPOSAL:
+            return party is not None and proposal is not None and proposal.author_role == party.role
+        case Action.WITHDRAW_CASE:
+            return party is not None and party.role == case.claimant_role
+        case Action.ISSUE_JOIN_LINK | Action.CONFIRM_EXECUTION:
+            return isinstance(actor, PlatformActor)
+    return False
+
+
+_REFUSALS = {
+    Action.READ_CHANNEL: "You may not read this channel.",
+    Action.SEND_MESSAGE: "You may not post in this channel.",
+    Action.PROPOSE: "Only the buyer or the seller can propose a settlement.",
+    Action.ANSWER_PROPOSAL: "Only the other party can accept or reject this proposal.",
+    Action.WITHDRAW_PROPOSAL: "Only the author can withdraw this proposal.",
+    Action.WITHDRAW_CASE: "Only the party who opened the dispute can withdraw it.",
+    Action.ISSUE_JOIN_LINK: "Only the platform can issue join links.",
+    Action.CONFIRM_EXECUTION: "Only the platform can confirm that an outcome was executed.",
+}
+
+
+def require(actor: Actor, action: Action, case: Case | None, **context) -> Case:
+    """Return the case if `actor` may do `action`; raise NotFound or Forbidden otherwise."""
+    if case is None or not can_view(actor, case):
+        raise NotFound("No such case.")
+    if not can(actor, action, case, **context):
+        raise Forbidden(_REFUSALS.get(action, "You may not do this."))
+    return case
+
+
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """A filter on Case for the cases `actor` may see."""
+    match actor:
+        case PartyActor():
+            return Case.id == actor.case_id
+        case PlatformActor():
+            return Case.platform_id == actor.platform_id
+        case StaffActor(role="admin"):
+            return true()
+        case _:
+            return false()

@@ -1,0 +1,37 @@
+"""What a participant needs to open a case room: the case, its proposals, recent messages, actions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediation.models import Case, Message, Proposal
+from mediation.services import messages, policy, proposals, workflow
+from mediation.services.actors import Actor
+from mediation.services.cases import load
+
+
+@dataclass
+class Room:
+    case: Case
+    channels: tuple[str, ...]
+    messages: list[Message]
+    has_older: bool
+    proposals: list[Proposal]
+    allowed_actions: list[str]
+
+
+def open_room(actor: Actor, case_id: int, since: int | None = None) -> Room:
+    """The room as `actor` sees it. With `since`, the messages after it; else the latest joint page.
+
+    Raises NotFound for a case the actor may not see.
+    """
+    case = load(actor, case_id)
+    channels = policy.readable_channels(actor, case)
+    if since is not None:
+        page = messages.catch_up(actor, case_id, since)
+    elif "joint" in channels:
+        page = messages.history(actor, case_id, "joint")
+    else:
+        page = messages.Page([], False)
+    return Room(case=case, channels=channels, messages=page.messages, has_older=page.has_older,
+                proposals=proposals.list_proposals(actor, case_id),
+                allowed_actions=workflow.allowed_actions(case, actor))

@@ -1,0 +1,73 @@
+"""The one commit boundary. Effects staged with `after_commit` run only once the commit succeeded.
+
+    with uow.transaction():
+        ...change rows, record events...
+    # here the rows are committed and the staged emits, outbox wake-ups and e-mails have been released
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from mediation.errors import Conflict
+from mediation.extensions import db
+from mediation.models.sqlite import write_intent
+
+log = logging.getLogger(__name__)
+_PENDING = "after_commit"
+_DEPTH = "uow_depth"
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` after the current transaction commits; never if it rolls back."""
+    db.session.info.setdefault(_PENDING, []).append(callback)
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """A write transaction. Nested uses join the outer one. Lost races raise Conflict."""
+    session = db.session()  # the current scoped session itself
+    depth = session.info.get(_DEPTH, 0)
+    if depth:
+        yield
+        return
+    if session.in_transaction():
+        # End any read the adapter started, so the write begins (on SQLite: BEGIN IMMEDIATE) fresh.
+        session.commit()
+    token = write_intent.set(True)
+    session.info[_DEPTH] = 1
+    try:
+        yield
+        session.commit()
+    except (StaleDataError, IntegrityError) as error:
+        _abandon(session)
+        raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from error
+    except OperationalError as error:
+        _abandon(session)
+        if "locked" in str(error).lower():
+            raise Conflict("The case is busy. Try again.") from error
+        raise
+    except BaseException:
+        _abandon(session)
+        raise
+    finally:
+        session.info[_DEPTH] = 0
+        write_intent.reset(token)
+    _release(session)
+
+
+def _abandon(session) -> None:
+    session.rollback()
+    session.info.pop(_PENDING, None)
+
+
+def _release(session) -> None:
+    for callback in session.info.pop(_PENDING, []):
+        try:
+            callback()
+        except Exception:  # a failed emit must not undo or hide a committed change
+            log.exception("after-commit callback failed")

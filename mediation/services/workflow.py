@@ -1,0 +1,91 @@
+"""THE case state machine: the transition table, deadlines on entering a state, allowed actions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from mediation import clock
+from mediation.errors import InvalidTransition
+from mediation.models import Case, CaseState
+from mediation.services import policy
+from mediation.services.actors import Actor
+
+S = CaseState
+
+TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
+    (S.OPEN, "respond"): S.NEGOTIATION,
+    (S.OPEN, "response_lapsed"): S.MEDIATION,
+    (S.NEGOTIATION, "escalate"): S.MEDIATION,
+    (S.NEGOTIATION, "negotiation_lapsed"): S.MEDIATION,
+    (S.MEDIATION, "rule"): S.RULED,
+    (S.RULED, "appeal"): S.APPEALED,
+    (S.RULED, "appeal_lapsed"): S.FINAL,
+    (S.APPEALED, "decide_appeal"): S.FINAL,
+    **{(state, "settle"): S.SETTLED for state in (S.OPEN, S.NEGOTIATION, S.MEDIATION)},
+    **{(state, "withdraw"): S.WITHDRAWN for state in (S.OPEN, S.NEGOTIATION, S.MEDIATION)},
+    **{(state, "execute"): S.CLOSED for state in (S.SETTLED, S.FINAL, S.WITHDRAWN)},
+}
+
+# States in which the parties are still working the dispute out.
+ACTIVE = frozenset({S.OPEN, S.NEGOTIATION, S.MEDIATION})
+TERMINAL = frozenset({S.CLOSED})
+
+# Which platform setting gives the deadline of each waiting state.
+_DEADLINE_DAYS = {
+    S.OPEN: "response_days",
+    S.NEGOTIATION: "negotiation_days",
+    S.MEDIATION: "mediation_days",
+    S.RULED: "appeal_days",
+}
+
+_STATE_NAMES = {
+    "respond": "answered", "escalate": "escalated", "settle": "settled", "withdraw": "withdrawn",
+    "execute": "closed",
+}
+
+
+def can_apply(case: Case, command: str) -> bool:
+    return (CaseState(case.state), command) in TRANSITIONS
+
+
+def apply(case: Case, command: str) -> CaseState:
+    """Move `case` by `command`; set the new state's deadline. Raises InvalidTransition."""
+    current = CaseState(case.state)
+    target = TRANSITIONS.get((current, command))
+    if target is None:
+        raise InvalidTransition(f"A case that is {current.value} cannot be {_STATE_NAMES.get(command, command)}.",
+                                state=current.value)
+    case.state = target
+    case.deadline_at = deadline_for(case, target, clock.now())
+    return target
+
+
+def deadline_for(case: Case, state: CaseState, start: datetime) -> datetime | None:
+    setting = _DEADLINE_DAYS.get(state)
+    return None if setting is None else start + timedelta(days=getattr(case.platform, setting))
+
+
+def require_active(case: Case) -> None:
+    if case.state not in ACTIVE:
+        raise InvalidTransition(f"The case is {case.state}: nothing more can be proposed or decided.",
+                                state=case.state)
+
+
+def channel_open(case: Case, channel: str) -> bool:
+    """Chat runs until the case closes; caucus channels only while a mediator is on the case."""
+    if case.state == S.CLOSED:
+        return False
+    return channel == "joint" or case.state == S.MEDIATION
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[str]:
+    """What the actor could do now, for pages and clients to show the right buttons."""
+    checks = {
+        "send_message": policy.can(actor, policy.Action.SEND_MESSAGE, case, channel="joint")
+        and channel_open(case, "joint"),
+        "propose": policy.can(actor, policy.Action.PROPOSE, case) and case.state in ACTIVE,
+        "withdraw_case": policy.can(actor, policy.Action.WITHDRAW_CASE, case) and can_apply(case, "withdraw"),
+        "confirm_execution": policy.can(actor, policy.Action.CONFIRM_EXECUTION, case)
+        and can_apply(case, "execute"),
+        "issue_join_link": policy.can(actor, policy.Action.ISSUE_JOIN_LINK, case) and case.state != S.CLOSED,
+    }
+    return [name for name, allowed in checks.items() if allowed]

@@ -1,0 +1,15 @@
+"""Browser pages: landing, join links, the case room, staff sign-in, the demo webhook receiver."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from mediation.web import auth, demo, labels, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    if app.config["DEMO"]:
+        app.register_blueprint(demo.bp)
+    auth.init_login(app)
+    labels.init_app(app)

@@ -1,0 +1,82 @@
+"""Words for codes (states, reasons, roles), translated per viewer; shared by pages and the room script."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_currency, get_locale
+from flask_babel import lazy_gettext as _l
+
+from mediation.money import Money
+
+STATES = {
+    "open": _l("Open: waiting for the respondent"),
+    "negotiation": _l("Negotiation"),
+    "mediation": _l("Mediation"),
+    "settled": _l("Settled"),
+    "ruled": _l("Ruled"),
+    "appealed": _l("Appealed"),
+    "final": _l("Final"),
+    "withdrawn": _l("Withdrawn"),
+    "closed": _l("Closed"),
+}
+REASONS = {
+    "not_received": _l("Item not received"),
+    "not_as_described": _l("Item not as described"),
+    "damaged": _l("Item arrived damaged"),
+    "counterfeit": _l("Item is counterfeit"),
+    "unauthorized": _l("Unauthorised purchase"),
+    "other": _l("Other"),
+}
+ROLES = {"buyer": _l("Buyer"), "seller": _l("Seller"), "mediator": _l("Mediator"), "admin": _l("Admin"),
+         "system": _l("Mediation")}
+PROPOSAL_STATES = {
+    "open": _l("Waiting for an answer"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
+    "countered": _l("Countered"), "withdrawn": _l("Withdrawn"), "expired": _l("Expired"),
+    "superseded": _l("Replaced by a newer proposal"),
+}
+EVENTS = {
+    "case.opened": _l("The case was opened."),
+    "case.negotiation_started": _l("The respondent answered: negotiation has started."),
+    "proposal.created": _l("A settlement was proposed."),
+    "proposal.rejected": _l("A proposal was rejected."),
+    "proposal.withdrawn": _l("A proposal was withdrawn."),
+    "proposal.accepted": _l("A proposal was accepted."),
+    "case.settled": _l("The case is settled."),
+    "case.resolved": _l("The outcome is final and goes to the marketplace."),
+    "case.withdrawn": _l("The claimant withdrew the case."),
+    "case.closed": _l("The marketplace carried out the outcome. The case is closed."),
+    "join_links.revoked": _l("Earlier join links of a party were revoked."),
+}
+
+SCRIPT_STRINGS = {
+    "accept": _l("Accept"), "reject": _l("Reject"), "counter": _l("Counter-offer"), "withdraw": _l("Withdraw"),
+    "refund": _l("Refund to the buyer"), "release": _l("Release to the seller"),
+    "return_required": _l("The buyer returns the item"), "no_return": _l("No return needed"),
+    "valid_until": _l("Valid until"), "by": _l("From"), "you": _l("You"),
+    "sending": _l("Sending…"), "not_sent": _l("Not sent. Click to retry."),
+    "connected": _l("Live"), "reconnecting": _l("Reconnecting…"), "online": _l("Online:"),
+    "typing": _l("%(name)s is typing…"), "no_proposals": _l("No proposals yet."),
+    "counter_title": _l("Counter-offer to proposal #%(id)s"), "propose_title": _l("Propose a settlement"),
+    "outcome": _l("Outcome: refund %(refund)s to the buyer, release %(release)s to the seller."),
+    "confirm_accept": _l("Accept this proposal? The case will be settled on these terms."),
+    "confirm_withdraw": _l("Withdraw the dispute? This cannot be undone."),
+    "left": _l("%(time)s left"), "passed": _l("passed"), "error": _l("Something went wrong."),
+}
+
+
+def money(value: Money | None) -> str:
+    return "—" if value is None else format_currency(value.decimal, value.currency)
+
+
+def for_script() -> dict:
+    """All labels, resolved in the viewer's language, for the room script."""
+    resolve = lambda table: {key: str(text) for key, text in table.items()}  # noqa: E731
+    return {"states": resolve(STATES), "reasons": resolve(REASONS), "roles": resolve(ROLES),
+            "proposal_states": resolve(PROPOSAL_STATES), "events": resolve(EVENTS),
+            "strings": resolve(SCRIPT_STRINGS),
+            "locale": str(get_locale()).replace("_Hans_CN", "-CN").replace("_", "-")}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        state_label=lambda s: STATES.get(s, s), reason_label=lambda r: REASONS.get(r, r),
+        role_label=lambda r: ROLES.get(r, r), money=money, get_locale=get_locale)

@@ -1,0 +1,88 @@
+"""Pages: landing, join links, the case room, the staff case list, error pages."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.exceptions import HTTPException
+
+from mediation.errors import DomainError, Unauthenticated
+from mediation.schemas.case import RoomCaseOut
+from mediation.schemas.chat import MessageOut, ProposalOut
+from mediation.services import access, cases, room
+from mediation.services.actors import Anonymous, PartyActor
+from mediation.web import labels
+from mediation.web.identity import party_case_ids, remember_party, session_actor
+
+bp = Blueprint("web", __name__)
+_ZONES = frozenset(available_timezones())
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html", party_cases=party_case_ids())
+
+
+@bp.route("/join/<token>")
+def join(token: str):
+    """A join link: sign this browser in as the party and open the case room."""
+    try:
+        actor = access.party_from_join_token(token)
+    except Unauthenticated as error:
+        return render_template("error.html", title=_("This link does not work"), message=error.message), 401
+    remember_party(actor)
+    return redirect(url_for("web.case_room", case_id=actor.case_id))
+
+
+@bp.route("/cases/<int:case_id>")
+def case_room(case_id: int):
+    actor = session_actor(case_id)
+    if isinstance(actor, Anonymous):
+        return render_template("error.html", title=_("Sign in to see this case"),
+                               message=_("Open the link the marketplace sent you, or sign in.")), 401
+    snapshot = room.open_room(actor, case_id)
+    if isinstance(actor, PartyActor):
+        party = snapshot.case.party(actor.role)
+        g.party_locale, g.party_timezone = party.locale, party.timezone
+    bootstrap = {
+        "case": RoomCaseOut().dump(snapshot.case),
+        "me": {"role": actor.role, "name": getattr(actor, "name", "")},
+        "messages": MessageOut(many=True).dump(snapshot.messages),
+        "has_older": snapshot.has_older,
+        "proposals": ProposalOut(many=True).dump(snapshot.proposals),
+        "allowed_actions": snapshot.allowed_actions,
+        "channels": list(snapshot.channels),
+    }
+    return render_template("room.html", room=snapshot, actor=actor, bootstrap=bootstrap, labels=labels.for_script())
+
+
+@bp.route("/cases")
+@login_required
+def cases_list():
+    items, _cursor = cases.list_cases(session_actor(), limit=100)
+    return render_template("cases.html", cases=items)
+
+
+@bp.route("/preferences/timezone", methods=["POST"])
+def set_timezone():
+    """The browser reports its zone on first visit; times then show in it."""
+    zone = (request.get_json(silent=True) or {}).get("timezone")
+    if zone not in _ZONES:
+        return jsonify({"code": 422, "status": "Unprocessable Entity", "message": "Unknown time zone.",
+                        "errors": {"timezone": ["Use an IANA zone such as Asia/Shanghai."]}}), 422
+    session["timezone"] = zone
+    return jsonify({"timezone": zone})
+
+
+def render_domain_error(error: DomainError):
+    titles = {401: _("Please sign in"), 403: _("Not allowed"), 404: _("Not found"), 409: _("Already changed"),
+              422: _("Please check your input")}
+    return render_template("error.html", title=titles.get(error.status, _("Something went wrong")),
+                           message=error.message), error.status
+
+
+def render_http_error(error: HTTPException):
+    return render_template("error.html", title=f"{error.code} {error.name}", message=error.description), error.code
+
