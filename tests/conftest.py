@@ -1,0 +1,276 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL with MEDIATION_TEST_DATABASE_URL),
+clients, factories that go through the real services, a live server on loopback, and a capture of what
+a command released after its commit.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from mediation import clock, create_app
+from mediation.extensions import db, socketio
+from mediation.money import Money
+from mediation.services import access, admin, cases
+from mediation.services.actors import PartyActor, PlatformActor
+
+PG_URL = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("MEDIATION_TEST_REDIS_URL")
+
+
+# ---- database -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An empty schema made once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "mediation.db"
+    app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    if not PG_URL:
+        return None
+    app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": PG_URL})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:  # tables a migration test may have left behind
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        db.engine.dispose()
+    return f"TRUNCATE {tables} RESTART IDENTITY CASCADE"
+
+
+def database_url(tmp_path: Path, sqlite_template: Path, postgres_schema: str | None) -> str:
+    if postgres_schema:
+        engine = create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.execute(text(postgres_schema))
+        engine.dispose()
+        return PG_URL
+    path = tmp_path / "mediation.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a module to change settings for its tests."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, sqlite_template, postgres_schema, app_config):
+    url = database_url(tmp_path, sqlite_template, postgres_schema)
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "BACKGROUND_WORKERS": False,
+        "SERVER_NAME": None,
+        **app_config,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    clock.freeze(None)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def frozen_clock():
+    """Pin the clock; move it with `frozen_clock.move(days=…)`."""
+
+    class Clock:
+        def __init__(self):
+            self.at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+            clock.freeze(self.at)
+
+        def move(self, **delta):
+            from datetime import timedelta
+
+            self.at += timedelta(**delta)
+            clock.freeze(self.at)
+
+    yield Clock()
+    clock.freeze(None)
+
+
+# ---- factories ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PlatformInfo:
+    id: int
+    api_key: str
+    webhook_secret: str | None
+
+    @property
+    def actor(self) -> PlatformActor:
+        return PlatformActor(self.id)
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@dataclass
+class CaseInfo:
+    id: int
+    platform: PlatformInfo
+    join_tokens: dict[str, str]
+    party_ids: dict[str, int] = field(default_factory=dict)
+
+    def actor(self, role: str) -> PartyActor:
+        return access.party_from_join_token(self.join_tokens[role])
+
+    def token(self, role: str) -> str:
+        return access.issue_party_token(self.join_tokens[role])[0]
+
+    def headers(self, role: str) -> dict:
+        return {"Authorization": f"Bearer {self.token(role)}"}
+
+
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def make_platform(app):
+    def make(name: str | None = None, webhook_url: str | None = None) -> PlatformInfo:
+        created = admin.create_platform(name or f"Platform {next(_counter)}", webhook_url)
+        return PlatformInfo(created.platform_id, created.api_key, created.webhook_secret)
+
+    return make
+
+
+def case_data(**overrides) -> dict:
+    data = {
+        "external_order_id": f"ORD-{next(_counter)}",
+        "reason": "damaged",
+        "description": "The lid was cracked.",
+        "amount": Money.parse("100.00", "USD"),
+        "held_amount": Money.parse("100.00", "USD"),
+        "buyer": {"external_id": "b-1", "name": "Olivia Buyer", "email": "olivia@example.com", "locale": "en"},
+        "seller": {"external_id": "s-1", "name": "Shen Seller", "email": "shen@example.cn", "locale": "zh-CN"},
+        "claimant": "buyer",
+        "metadata": {},
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def make_case(app, make_platform):
+    default_platform: list[PlatformInfo] = []
+
+    def make(platform: PlatformInfo | None = None, **overrides) -> CaseInfo:
+        if platform is None:
+            if not default_platform:
+                default_platform.append(make_platform())
+            platform = default_platform[0]
+        opened = cases.open_case(platform.actor, case_data(**overrides))
+        return CaseInfo(opened.case.id, platform, opened.join_tokens,
+                        {p.role: p.id for p in opened.case.parties})
+
+    return make
+
+
+def money(value: str, currency: str = "USD") -> Money:
+    return Money.parse(value, currency)
+
+
+@pytest.fixture
+def login_party(client):
+    """Sign the test client's browser session in as a party through the real join link."""
+
+    def login(case: CaseInfo, role: str) -> str:
+        response = client.get(f"/join/{case.join_tokens[role]}")
+        assert response.status_code == 302
+        page = client.get(f"/cases/{case.id}")
+        marker = b'name="csrf-token" content="'
+        start = page.data.index(marker) + len(marker)
+        return page.data[start:page.data.index(b'"', start)].decode()
+
+    return login
+
+
+# ---- what a command released after its commit --------------------------------------------------
+
+
+@dataclass
+class Released:
+    emits: list[tuple[str, dict, str]] = field(default_factory=list)
+
+    def types(self) -> list[str]:
+        return [data.get("type") for name, data, _room in self.emits if name == "case_event"]
+
+    def named(self, name: str) -> list[dict]:
+        return [data for event, data, _room in self.emits if event == name]
+
+
+@pytest.fixture
+def released(monkeypatch):
+    """Capture Socket.IO emits made through the event bus (they only happen after a commit)."""
+    import json
+
+    captured = Released()
+
+    def emit(event, data, to=None, namespace=None, **_kwargs):
+        json.loads(json.dumps(data))  # a payload that cannot travel fails here, where it was made
+        captured.emits.append((event, data, to))
+
+    monkeypatch.setattr(socketio, "emit", emit)
+    return captured
+
+
+# ---- a live server on loopback -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    port: int
+
+
+@pytest.fixture
+def live_server(app):
+    """The app (HTTP and Socket.IO) served by a real threaded server on a loopback port."""
+    port = free_port()
+    app.config.update(SERVER_NAME=None, PUBLIC_URL=f"http://127.0.0.1:{port}")
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{port}", port)
+    server.shutdown()
+    thread.join(5)
+
