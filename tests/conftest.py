@@ -4,6 +4,7 @@ a command released after its commit.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
@@ -91,8 +93,20 @@ def app(tmp_path, sqlite_template, postgres_schema, app_config):
     clock.freeze(None)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g`, its own database
+    session. Afterwards the test's session forgets what it had loaded, so reads see the new rows."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.commit()  # end the test's read transaction: a new one sees the request's writes
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

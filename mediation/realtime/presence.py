@@ -27,6 +27,19 @@ def leave_all(sid: str) -> list[tuple[int, str, str, list[str]]]:
     return left
 
 
+def leave(case_id: int, sid: str) -> list[tuple[int, str, str, list[str]]]:
+    """Remove `sid` from one case room; like `leave_all`, return what it left."""
+    with _lock:
+        members = _rooms.get(case_id, {})
+        if sid not in members:
+            return []
+        role, name = members.pop(sid)
+        roles = _roles(case_id)
+        if not members:
+            del _rooms[case_id]
+        return [(case_id, role, name, roles)]
+
+
 def online(case_id: int) -> list[str]:
     with _lock:
         return _roles(case_id)

@@ -46,7 +46,7 @@ def readable_channels(actor: Actor, case: Case) -> tuple[str, ...]:
         case PartyActor():
             return ("joint", f"caucus:{actor.role}")
         case StaffActor(role="admin"):
-            return ("joint", "caucus:buyer", "caucus:seller")
+            return ("joint",)  # a caucus is that party and the mediator only (PRODUCT.md, Channels)
         case _:
             return ()  # a platform follows state and outcome, not the parties' conversation
 

@@ -44,9 +44,13 @@ def sign(secret: str, msg_id: str, timestamp: int, body: str) -> str:
 
 
 def retry_delay(attempts: int) -> float:
-    """Seconds until the next try after `attempts` failures, with ±10 % jitter."""
+    """Seconds until the next try after `attempts` failures: the schedule plus up to 10 % jitter.
+
+    The jitter only ever delays, so retries never come earlier than the schedule and the whole span
+    stays at least the specification's three days (the schedule itself adds up to 3.15 days).
+    """
     base = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
-    return base * random.uniform(0.9, 1.1)
+    return base * random.uniform(1.0, 1.1)
 
 
 @dataclass
@@ -82,6 +86,10 @@ def claim_due(limit: int = 20) -> list[Claimed]:
 
 
 def send(item: Claimed, http: requests.Session) -> tuple[int | None, str | None, int]:
+    """POST one delivery, signed. Only a 2xx counts; redirects are not followed. Never raises for HTTP.
+
+    The webhook-timestamp is the real wall clock (the receiver checks it against its own), not `clock`.
+    """
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",
@@ -92,23 +100,42 @@ def send(item: Claimed, http: requests.Session) -> tuple[int | None, str | None,
     }
     started = time.monotonic()
     try:
-        response = http.post(item.url, data=item.body.encode(), headers=headers, allow_redirects=False,
-                             timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
-        status, error = response.status_code, None if 200 <= response.status_code < 300 else response.text[:200]
+        with http.post(item.url, data=item.body.encode(), headers=headers, allow_redirects=False,
+                       timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], stream=True) as response:
+            status = response.status_code
+            # Read at most a snippet: a receiver's answer is only kept for the delivery log.
+            error = None if _succeeded(status) else _describe(response)
     except requests.RequestException as exc:
         status, error = None, f"{type(exc).__name__}: {exc}"[:500]
     return status, error, int((time.monotonic() - started) * 1000)
 
 
+def _succeeded(status: int | None) -> bool:
+    return status is not None and 200 <= status < 300
+
+
+def _describe(response: requests.Response) -> str:
+    snippet = next(response.iter_content(200), b"")[:200].decode("utf-8", "replace")
+    return f"HTTP {response.status_code}: {snippet}"[:500]
+
+
 def record_result(item: Claimed, status: int | None, error: str | None, duration_ms: int) -> None:
+    """Log the attempt; settle the delivery (delivered, failed) or schedule its retry.
+
+    A result that comes back after the delivery was settled (its lease lapsed and another worker sent it
+    again) is logged but changes nothing: a late failure must not undo an arrival.
+    """
     with uow.transaction():
-        delivery = db.session.get(WebhookDelivery, item.delivery_id)
+        delivery = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id)
+                                      .with_for_update()).one()
         now = clock.now()
         delivery.attempts += 1
-        delivery.last_status, delivery.last_error = status, error
         db.session.add(DeliveryAttempt(delivery_id=delivery.id, attempted_at=now, status_code=status,
                                        error=error, duration_ms=duration_ms))
-        if status is not None and 200 <= status < 300:
+        if delivery.state != "pending":
+            return
+        delivery.last_status, delivery.last_error = status, error
+        if _succeeded(status):
             delivery.state, delivery.delivered_at = "delivered", now
         elif delivery.attempts >= MAX_ATTEMPTS:
             delivery.state = "failed"
@@ -117,18 +144,37 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
 
 
 def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
-    """One pass: claim what is due, send it, record each outcome. Returns how many were attempted."""
-    http = http or requests.Session()
-    claimed = claim_due(limit)
-    for item in claimed:
-        record_result(item, *send(item, http))
-    return len(claimed)
+    """Deliver everything due, each case in order; returns how many attempts were made.
+
+    Claims in rounds: an event that arrives releases the next one of its case for the following round,
+    so one pass empties a case's queue; a failure waits for its retry. Stops after a round with no
+    arrival (nothing more can be due until the clock moves or a new event is written).
+    """
+    session = http or requests.Session()
+    attempted = 0
+    try:
+        while claimed := claim_due(limit):
+            arrived = 0
+            for item in claimed:
+                status, error, duration_ms = send(item, session)
+                record_result(item, status, error, duration_ms)
+                arrived += _succeeded(status)
+            attempted += len(claimed)
+            if not arrived:
+                break
+    finally:
+        if http is None:
+            session.close()
+    return attempted
 
 
 def run_forever(app, stop: threading.Event, idle_seconds: float = 1.0) -> None:
     """The deliverer loop, for the background thread and for `flask mediation deliver-webhooks`."""
     http = requests.Session()
     while not stop.is_set():
+        # Clear before the pass, not after the wait: a commit that lands during the pass then makes the
+        # wait return at once instead of its wake-up being wiped out.
+        wake.clear()
         try:
             with app.app_context():
                 busy = deliver_due(http)
@@ -137,4 +183,4 @@ def run_forever(app, stop: threading.Event, idle_seconds: float = 1.0) -> None:
             busy = 0
         if not busy:
             wake.wait(idle_seconds)
-            wake.clear()
+    http.close()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import format_currency, get_locale
+from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 
 from mediation.money import Money
@@ -67,6 +67,11 @@ def money(value: Money | None) -> str:
     return "—" if value is None else format_currency(value.decimal, value.currency)
 
 
+def local_time(value) -> str:
+    """A time in the viewer's zone, with the zone named."""
+    return f"{format_datetime(value, 'medium')} ({get_timezone().zone})"
+
+
 def for_script() -> dict:
     """All labels, resolved in the viewer's language, for the room script."""
     resolve = lambda table: {key: str(text) for key, text in table.items()}  # noqa: E731
@@ -79,4 +84,5 @@ def for_script() -> dict:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         state_label=lambda s: STATES.get(s, s), reason_label=lambda r: REASONS.get(r, r),
-        role_label=lambda r: ROLES.get(r, r), money=money, get_locale=get_locale)
+        role_label=lambda r: ROLES.get(r, r), money=money, get_locale=get_locale,
+        local_time=local_time)

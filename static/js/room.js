@@ -15,7 +15,8 @@ const els = {
   typing: $("typing"), presence: $("presence"), connection: $("connection"), proposals: $("proposals"),
   propose: $("propose"), proposeTitle: $("propose-title"), proposeError: $("propose-error"),
   proposeReset: $("propose-reset"), withdrawBox: $("withdraw-box"), withdraw: $("withdraw"),
-  state: $("state"), deadline: $("deadline"), outcome: $("outcome"),
+  state: $("state"), deadline: $("deadline"), outcome: $("outcome"), activity: $("activity"),
+  proposeHint: $("propose-hint"),
 };
 
 let state = { case: boot.case, proposals: boot.proposals, actions: boot.allowed_actions };
@@ -24,8 +25,9 @@ let lastId = 0;
 let oldestId = null;
 
 const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
+// dateStyle/timeStyle cannot be combined with timeZoneName (a RangeError), so spell the fields out.
 const timeFormat = new Intl.DateTimeFormat(labels.locale, {
-  dateStyle: "medium", timeStyle: "short", timeZoneName: "short",
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
 });
 const shortTime = new Intl.DateTimeFormat(labels.locale, { hour: "2-digit", minute: "2-digit" });
 const money = (m) => new Intl.NumberFormat(labels.locale, { style: "currency", currency: m.currency })
@@ -55,17 +57,31 @@ function messageNode(message, pending = false) {
     el("time", { class: "when", datetime: message.created_at || "" }, stamp));
 }
 
+// Only the joint conversation has a view in this page; private (caucus) channels are not shown here.
+const isJoint = (message) => (message.channel ?? "joint") === "joint";
+
+function nearBottom() {
+  const list = els.messages;
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+}
+
+// Scroll the conversation itself, never the page: someone filling in a proposal keeps their place.
+function scrollToEnd() { els.messages.scrollTop = els.messages.scrollHeight; }
+
 function addMessage(message, { prepend = false } = {}) {
   if (shown.has(message.id)) return;
-  const pending = els.messages.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
+  if (message.id > lastId) lastId = message.id; // catch-up after a reconnect starts after it
+  if (!isJoint(message)) return;
+  const follow = !prepend && (message.author_role === me.role || nearBottom());
+  const pending = message.client_id
+    && els.messages.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
   const node = messageNode(message);
   if (pending && message.author_role === me.role) pending.replaceWith(node);
   else if (prepend) els.messages.prepend(node);
   else els.messages.append(node);
   shown.set(message.id, node);
-  lastId = Math.max(lastId, message.id);
   oldestId = oldestId === null ? message.id : Math.min(oldestId, message.id);
-  if (!prepend) node.scrollIntoView({ block: "end" });
+  if (follow) scrollToEnd();
 }
 
 function renderInitial(messages, hasOlder) {
@@ -74,11 +90,10 @@ function renderInitial(messages, hasOlder) {
 }
 
 async function loadOlder() {
-  const response = await api("GET", `messages?channel=joint&before=${oldestId}`);
-  if (!response.ok) return;
-  const page = await response.json();
-  [...page.items].reverse().forEach((m) => addMessage(m, { prepend: true }));
-  els.older.hidden = !page.has_older;
+  const { ok, answer } = await api("GET", `messages?channel=joint&before=${oldestId}`);
+  if (!ok) return;
+  [...answer.items].reverse().forEach((m) => addMessage(m, { prepend: true }));
+  els.older.hidden = !answer.has_older;
 }
 
 // ---- socket ---------------------------------------------------------------------------------
@@ -150,7 +165,7 @@ els.composer.addEventListener("submit", (event) => {
     if (node.classList.contains("failed")) { node.classList.remove("failed"); send(body, clientId); }
   });
   els.messages.append(node);
-  node.scrollIntoView({ block: "end" });
+  scrollToEnd();
   els.body.value = "";
   send(body, clientId);
 });
@@ -170,6 +185,8 @@ els.older.addEventListener("click", loadOlder);
 // ---- case state and proposals ---------------------------------------------------------------
 
 function applyCase(kase, actions) {
+  // An HTTP answer can arrive after a newer socket event: never step back to an older snapshot.
+  if (state.case && kase.version < state.case.version) return;
   state.case = kase;
   if (actions) state.actions = actions;
   els.state.textContent = labels.states[kase.state] || kase.state;
@@ -179,8 +196,8 @@ function applyCase(kase, actions) {
   els.composer.hidden = !can("send_message");
   els.propose.hidden = !can("propose");
   els.withdrawBox.hidden = !can("withdraw_case");
+  els.outcome.hidden = !kase.outcome;
   if (kase.outcome) {
-    els.outcome.hidden = false;
     els.outcome.textContent = fmt(t.outcome, {
       refund: money(kase.outcome.buyer_refund), release: money(kase.outcome.seller_release) });
   }
@@ -203,11 +220,14 @@ function proposalNode(p) {
   if (p.state === "open" && state.case && ["open", "negotiation", "mediation"].includes(state.case.state)) {
     if (addressedToMe) {
       actions.append(
-        el("button", { onclick: () => confirm(t.confirm_accept) && act(p.id, "accept") }, t.accept),
-        el("button", { class: "secondary", onclick: () => act(p.id, "reject") }, t.reject),
-        el("button", { class: "link", onclick: () => startCounter(p) }, t.counter));
+        el("button", { type: "button",
+                       onclick: (e) => confirm(t.confirm_accept) && act(p.id, "accept", e.currentTarget) }, t.accept),
+        el("button", { type: "button", class: "secondary", onclick: (e) => act(p.id, "reject", e.currentTarget) },
+          t.reject),
+        el("button", { type: "button", class: "link", onclick: () => startCounter(p) }, t.counter));
     } else if (mine) {
-      actions.append(el("button", { class: "secondary", onclick: () => act(p.id, "withdraw") }, t.withdraw));
+      actions.append(el("button", { type: "button", class: "secondary",
+                                    onclick: (e) => act(p.id, "withdraw", e.currentTarget) }, t.withdraw));
     }
   }
   return el("li", { class: `proposal proposal-${p.state}`, "data-id": p.id },
@@ -225,14 +245,22 @@ function renderProposals() {
     ? state.proposals.map(proposalNode) : [el("li", { class: "muted" }, t.no_proposals)]));
 }
 
+let proposalsAsked = 0;
 async function refreshProposals() {
-  const response = await api("GET", "proposals");
-  if (response.ok) { state.proposals = await response.json(); renderProposals(); }
+  const asked = ++proposalsAsked;
+  const { ok, answer } = await api("GET", "proposals");
+  // Several events can ask at once; only the latest question's answer is shown.
+  if (ok && asked === proposalsAsked) { state.proposals = answer; renderProposals(); }
+}
+
+function announce(text) {
+  if (text && els.activity) els.activity.textContent = text;
 }
 
 function onCaseEvent(event) {
   if (event.case_id !== caseId) return;
   applyCase(event.case, recomputeActions(event.case));
+  announce(labels.events[event.type]);
   if (event.type.startsWith("proposal.") || event.type === "case.settled" || event.type === "case.withdrawn") {
     refreshProposals();
   }
@@ -258,53 +286,96 @@ els.proposeReset.addEventListener("click", () => {
   els.proposeReset.hidden = true;
 });
 
+// Resolves (never rejects) to {ok, status, answer}: a lost connection or a page that is not JSON
+// becomes an error answer, so no caller leaves an unhandled rejection behind.
 async function api(method, path, body) {
-  return fetch(`/api/v1/cases/${caseId}/${path}`, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(`/api/v1/cases/${caseId}/${path}`, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    return { ok: false, status: 0, answer: { message: t.error } };
+  }
+  let answer = {};
+  try { answer = await response.json(); } catch { answer = { message: t.error }; }
+  return { ok: response.ok, status: response.status, answer };
 }
 
-async function act(proposalId, verb) {
-  const response = await api("POST", `proposals/${proposalId}/${verb}`, {});
-  const answer = await response.json();
-  if (!response.ok) { alert(answer.message || t.error); if (answer.case) applyCase(answer.case); }
+async function act(proposalId, verb, button) {
+  if (button) button.disabled = true;
+  const { ok, answer } = await api("POST", `proposals/${proposalId}/${verb}`, {});
+  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  if (!ok) alert(answer.message || t.error);
   await refreshProposals();
+}
+
+// "12.5" in a currency with `places` decimals, as integer minor units (BigInt); null if not money.
+function minorUnits(value, places) {
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(value);
+  if (!match || (match[2] || "").length > places) return null;
+  return BigInt(match[1] + (match[2] || "").padEnd(places, "0"));
+}
+
+// Where the marketplace holds the funds, refund + release must add up to them exactly.
+function sumMismatch(refund, release) {
+  const held = state.case.held_amount;
+  if (!held) return false;
+  const places = (held.value.split(".")[1] || "").length;
+  const [a, b, total] = [refund, release, held.value].map((v) => minorUnits(v, places));
+  return a !== null && b !== null && total !== null && a + b !== total;
+}
+
+function showProposeError(message) {
+  els.proposeError.textContent = message;
+  for (const input of [els.propose.buyer_refund, els.propose.seller_release]) {
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
 }
 
 els.propose.addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = els.propose;
   const currency = state.case.amount.currency;
+  const refund = form.buyer_refund.value.trim();
+  const release = form.seller_release.value.trim();
+  if (sumMismatch(refund, release)) {
+    showProposeError(els.proposeHint ? els.proposeHint.textContent : t.error);
+    form.buyer_refund.focus();
+    return;
+  }
   const payload = {
-    buyer_refund: { value: form.buyer_refund.value.trim(), currency },
-    seller_release: { value: form.seller_release.value.trim(), currency },
+    buyer_refund: { value: refund, currency },
+    seller_release: { value: release, currency },
     return_required: form.return_required.checked,
     terms: form.terms.value,
   };
   if (form.counter_to.value) payload.counter_to = Number(form.counter_to.value);
-  const response = await api("POST", "proposals", payload);
-  const answer = await response.json();
-  if (!response.ok) {
+  const submit = form.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const { ok, answer } = await api("POST", "proposals", payload);
+  submit.disabled = false;
+  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  if (!ok) {
     const fieldErrors = Object.values(answer.errors || {}).flat();
-    els.proposeError.textContent = fieldErrors[0] || answer.message || t.error;
+    showProposeError(fieldErrors[0] || answer.message || t.error);
     return;
   }
-  els.proposeError.textContent = "";
+  showProposeError("");
   form.reset();
   els.proposeReset.click();
-  applyCase(answer.case);
   await refreshProposals();
 });
 
 els.withdraw.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!confirm(t.confirm_withdraw)) return;
-  const response = await api("POST", "withdraw", { reason: els.withdraw.reason.value });
-  const answer = await response.json();
-  if (!response.ok) { alert(answer.message || t.error); return; }
-  applyCase(answer.case, recomputeActions(answer.case));
+  const { ok, answer } = await api("POST", "withdraw", { reason: els.withdraw.reason.value });
+  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  if (!ok) alert(answer.message || t.error);
 });
 
 // ---- time zone ------------------------------------------------------------------------------
@@ -313,7 +384,8 @@ const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 if (zone && !sessionStorage.getItem("tz-sent")) {
   fetch("/preferences/timezone", { method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify({ timezone: zone }) })
-    .then(() => sessionStorage.setItem("tz-sent", "1"));
+    .then((response) => { if (response.ok) sessionStorage.setItem("tz-sent", "1"); })
+    .catch(() => {}); // the zone is a nicety; times still show, in UTC
 }
 
 renderInitial(boot.messages, boot.has_older);

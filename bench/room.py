@@ -1,0 +1,521 @@
+"""Case-room benchmark: `send`→ack round trips against a bare Flask-SocketIO echo, and `join` cost with
+10 versus 1,000,000 messages in the case. One run, loopback only, stops by itself (~2 minutes).
+
+    .venv/bin/python bench/room.py [--seconds 8] [--warmup 2] [--clients 1,50] [--joins 50]
+
+Servers (each its own process, Werkzeug threaded server, Flask-SocketIO async_mode="threading"):
+  room  `flask --app wsgi mediation serve` on a fresh SQLite file (WAL) in a temp directory;
+  bare  a Flask app with one SocketIO handler on /cases that returns its payload as the ack.
+Clients are python-socketio Clients over websocket, spread over client processes. Results: a table on
+stdout and JSON in bench/results/room-latest.json (untracked; see bench/README.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+NAMESPACE = "/cases"
+RESULTS = ROOT / "bench" / "results" / "room-latest.json"
+TARGET_THROUGHPUT_RATIO = 0.5  # room ≥ 0.5 × bare at 50 clients
+TARGET_JOIN_RATIO = 1.2  # join p50 with 1M messages within 20 % of join p50 with 10
+CALL_TIMEOUT = 10.0  # one ack
+HARD_DEADLINE = 240.0  # the whole run, seconds; the watchdog kills everything after this
+
+
+# ---- servers ------------------------------------------------------------------------------------
+
+
+def bare_server(port: int) -> None:
+    """The baseline: same Flask-SocketIO, async mode and Werkzeug server; the ack is the payload."""
+    from flask import Flask
+    from flask_socketio import SocketIO
+
+    app = Flask("bare")
+    app.config["SECRET_KEY"] = "bare"
+    sio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
+
+    @sio.on("connect", namespace=NAMESPACE)
+    def connect(auth=None):
+        return True
+
+    @sio.on("send", namespace=NAMESPACE)
+    def send(data=None):
+        return data
+
+    sio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], port: int, env: dict, log: Path):
+        self.name, self.port = name, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        self._log_file = log.open("wb")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_ready(self, seconds: float = 30.0) -> None:
+        deadline = time.monotonic() + seconds
+        probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} server did not start; see {self.log}:\n{self.log.read_text()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process so far (Linux /proc), or NaN elsewhere."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log_file.close()
+
+
+# ---- the database -------------------------------------------------------------------------------
+
+
+def build_database(path: Path, secret: str, rate_cases: int, sizes: dict[str, int]) -> dict:
+    """Schema from db.create_all(); cases opened through the real services; party tokens issued.
+
+    Returns {"rate": [[buyer token, seller token, case id], ...], "join": {label: (token, case id)}}.
+    """
+    from mediation import create_app
+    from mediation.extensions import db
+    from mediation.money import Money
+    from mediation.services import access, admin, cases
+    from mediation.services.actors import PlatformActor
+
+    app = create_app({"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "BACKGROUND_WORKERS": False, "TESTING": True})
+    opened: list[tuple[int, dict[str, str], dict[str, int]]] = []
+    with app.app_context():
+        db.create_all()
+        platform_id = admin.create_platform("Bench marketplace", None).platform_id
+        for n in range(rate_cases + len(sizes)):
+            case = cases.open_case(PlatformActor(platform_id), {
+                "external_order_id": f"BENCH-{n}", "reason": "damaged", "description": "The lid was cracked.",
+                "amount": Money.parse("100.00", "USD"), "held_amount": Money.parse("100.00", "USD"),
+                "buyer": {"external_id": f"b-{n}", "name": "Olivia Buyer", "email": "o@example.com",
+                          "locale": "en"},
+                "seller": {"external_id": f"s-{n}", "name": "Shen Seller", "email": "s@example.cn",
+                           "locale": "zh-CN"},
+                "claimant": "buyer", "metadata": {},
+            })
+            tokens = {role: access.issue_party_token(token)[0] for role, token in case.join_tokens.items()}
+            opened.append((case.case.id, tokens, {p.role: p.id for p in case.case.parties}))
+        db.session.remove()
+        db.engine.dispose()
+    rate = [[tokens["buyer"], tokens["seller"], case_id] for case_id, tokens, _ in opened[:rate_cases]]
+    join = {}
+    for (label, count), (case_id, tokens, party_ids) in zip(sizes.items(), opened[rate_cases:], strict=True):
+        insert_messages(path, case_id, party_ids, count)
+        join[label] = (tokens["buyer"], case_id)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {"rate": rate, "join": join}
+
+
+def insert_messages(path: Path, case_id: int, party_ids: dict[str, int], count: int) -> float:
+    """`count` valid joint-channel messages, alternating buyer and seller, in one INSERT … SELECT."""
+    started = time.perf_counter()
+    base = (datetime.now(UTC) - timedelta(seconds=count + 3600)).replace(tzinfo=None, microsecond=0)
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            """
+            WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < :count)
+            INSERT INTO messages (case_id, channel, sender, author_role, author_name, body, client_id,
+                                  created_at)
+            SELECT :case_id, 'joint',
+                   CASE n % 2 WHEN 1 THEN :buyer_key ELSE :seller_key END,
+                   CASE n % 2 WHEN 1 THEN 'buyer' ELSE 'seller' END,
+                   CASE n % 2 WHEN 1 THEN 'Olivia Buyer' ELSE 'Shen Seller' END,
+                   'Message ' || n || ': the lid was cracked when the parcel arrived, photos attached.',
+                   'bulk-' || n,
+                   datetime(:base, '+' || n || ' seconds') || '.000000'
+            FROM seq
+            """,
+            {"count": count, "case_id": case_id, "buyer_key": f"party:{party_ids['buyer']}",
+             "seller_key": f"party:{party_ids['seller']}", "base": base.isoformat(sep=" ")},
+        )
+        connection.execute("COMMIT")
+        stored = connection.execute("SELECT count(*) FROM messages WHERE case_id = ?", (case_id,)).fetchone()[0]
+    finally:
+        connection.close()
+    if stored != count:
+        raise RuntimeError(f"case {case_id}: {stored} messages stored, {count} expected")
+    return time.perf_counter() - started
+
+
+# ---- clients ------------------------------------------------------------------------------------
+
+
+def _connect(url: str, token: str | None):
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    client.received = 0  # type: ignore[attr-defined]
+
+    def on_message(_data):
+        client.received += 1  # type: ignore[attr-defined]
+
+    client.on("message", on_message, namespace=NAMESPACE)
+    client.connect(url, transports=["websocket"], namespaces=[NAMESPACE], auth={"token": token or "bare"},
+                   wait_timeout=15)
+    return client
+
+
+def client_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
+    """One process running len(spec["clients"]) clients, each a thread in a closed send→ack loop."""
+    clients = []
+    try:
+        for token, case_id in spec["clients"]:
+            client = _connect(spec["url"], token)
+            if spec["kind"] == "room":
+                ack = client.call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+                if not (isinstance(ack, dict) and ack.get("ok")):
+                    raise RuntimeError(f"join refused: {ack}")
+            clients.append((client, case_id))
+        out.put(("ready", spec["worker"], None))
+        plan = go.get(timeout=120)
+        if plan is None:
+            return
+        results: list[dict] = [{} for _ in clients]
+        threads = [threading.Thread(target=_send_loop, args=(spec, plan, n, client, case_id, results[n]),
+                                    daemon=True) for n, (client, case_id) in enumerate(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, plan["end"] - time.monotonic()) + CALL_TIMEOUT + 5)
+        time.sleep(0.3)  # let the last broadcasts arrive before counting them
+        latencies = [x for r in results for x in r.get("latencies", [])]
+        out.put(("done", spec["worker"], {
+            "latencies": latencies, "errors": sum(r.get("errors", 0) for r in results),
+            "first_error": next((r["first_error"] for r in results if r.get("first_error")), None),
+            "sent": sum(r.get("sent", 0) for r in results),
+            "received": sum(client.received for client, _ in clients),
+        }))
+    except Exception as error:  # report, never hang the orchestrator
+        out.put(("error", spec["worker"], f"{type(error).__name__}: {error}"))
+    finally:
+        for client, _ in clients:
+            try:
+                client.disconnect()
+            except Exception:
+                pass
+
+
+def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dict) -> None:
+    latencies: list[float] = []
+    errors = sent = 0
+    first_error = None
+    prefix = f"{spec['label']}-{spec['worker']}-{n}"
+    time.sleep(max(0.0, plan["warm"] - time.monotonic()))
+    for i in range(spec["max_calls"]):
+        started = time.monotonic()
+        if started >= plan["end"]:
+            break
+        payload = {"case_id": case_id, "channel": "joint", "body": f"Round trip {i} from {prefix}.",
+                   "client_id": f"{prefix}-{i}"}
+        try:
+            ack = client.call("send", payload, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+            ok = ack == payload if spec["kind"] == "bare" else isinstance(ack, dict) and ack.get("ok") is True \
+                and not ack.get("duplicate")
+        except Exception as error:
+            ack, ok = f"{type(error).__name__}: {error}", False
+        finished = time.monotonic()
+        sent += 1
+        if not ok:
+            errors += 1
+            first_error = first_error or repr(ack)[:300]
+        elif started >= plan["start"] and finished <= plan["end"]:
+            latencies.append(finished - started)
+    result.update(latencies=latencies, errors=errors, sent=sent, first_error=first_error)
+
+
+def run_rate(server: Server, kind: str, label: str, clients: list[tuple[str | None, int]], procs: int,
+             warmup: float, seconds: float, max_calls: int) -> dict:
+    """Closed-loop clients for `warmup` + `seconds`; count the acks completed inside the window."""
+    ctx = mp.get_context("spawn")
+    out: mp.Queue = ctx.Queue()
+    procs = max(1, min(procs, len(clients)))
+    gos = [ctx.Queue() for _ in range(procs)]
+    workers = []
+    for w in range(procs):
+        spec = {"worker": w, "kind": kind, "label": label, "url": server.url, "max_calls": max_calls,
+                "clients": clients[w::procs]}
+        process = ctx.Process(target=client_worker, args=(spec, gos[w], out), daemon=True)
+        process.start()
+        workers.append(process)
+    try:
+        _collect(out, procs, "ready", 90)
+        now = time.monotonic()
+        plan = {"warm": now + 0.5, "start": now + 0.5 + warmup, "end": now + 0.5 + warmup + seconds}
+        for go in gos:
+            go.put(plan)
+        time.sleep(max(0.0, plan["start"] - time.monotonic()))
+        cpu_before = server.cpu_seconds()
+        time.sleep(max(0.0, plan["end"] - time.monotonic()))
+        cpu = server.cpu_seconds() - cpu_before
+        parts = _collect(out, procs, "done", CALL_TIMEOUT + 30)
+    finally:
+        for go in gos:
+            go.put(None)
+        for process in workers:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    count = len(latencies)
+    return {
+        "server": kind, "clients": len(clients), "client_processes": procs, "window_s": seconds,
+        "round_trips": count, "per_second": count / seconds,
+        "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
+        "errors": sum(p["errors"] for p in parts), "sent_total": sum(p["sent"] for p in parts),
+        "first_error": next((p["first_error"] for p in parts if p["first_error"]), None),
+        "broadcasts_received": sum(p["received"] for p in parts),
+        "server_cpu_ms_per_round_trip": cpu * 1000 / count if count else None,
+        "server_cpu_share": cpu / seconds,
+    }
+
+
+def _collect(out: mp.Queue, procs: int, kind: str, seconds: float) -> list:
+    deadline = time.monotonic() + seconds
+    got = []
+    while len(got) < procs:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError(f"client processes: {len(got)} of {procs} {kind} in {seconds:.0f} s")
+        try:
+            status, worker, value = out.get(timeout=left)
+        except Exception:
+            continue
+        if status == "error":
+            raise RuntimeError(f"client process {worker}: {value}")
+        if status == kind:
+            got.append(value)
+    return got
+
+
+def _pct(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, max(0, math.ceil(pct / 100 * len(values)) - 1))]  # nearest rank
+
+
+def run_joins(server: Server, cases: dict[str, tuple[str, int]], joins: int, warm: int = 5) -> dict:
+    """One client per case; joins alternate between the cases so drift hits all alike."""
+    clients = {label: _connect(server.url, token) for label, (token, _case) in cases.items()}
+    times: dict[str, list[float]] = {label: [] for label in cases}
+    sizes: dict[str, int] = {}
+    deadline = time.monotonic() + 60
+    try:
+        for i in range(warm + joins):
+            if time.monotonic() > deadline:
+                break
+            for label, (_token, case_id) in cases.items():
+                started = time.monotonic()
+                ack = clients[label].call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+                elapsed = time.monotonic() - started
+                if not (isinstance(ack, dict) and ack.get("ok")):
+                    raise RuntimeError(f"join {label} refused: {ack}")
+                sizes[label] = len(ack["messages"])
+                if i >= warm:
+                    times[label].append(elapsed)
+    finally:
+        for client in clients.values():
+            client.disconnect()
+    return {label: {"joins": len(values), "p50_ms": statistics.median(values) * 1000,
+                    "p99_ms": _pct(sorted(values), 99) * 1000, "messages_in_ack": sizes[label]}
+            for label, values in times.items()}
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+
+def _deadline_hit(*_args) -> None:
+    raise SystemExit(f"bench: stopped after the hard deadline of {HARD_DEADLINE:.0f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured window per rate run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per rate run")
+    parser.add_argument("--clients", default="1,50", help="concurrencies, comma-separated")
+    parser.add_argument("--per-case", type=int, default=2,
+                        help="room clients per case (2: buyer and seller of each case)")
+    parser.add_argument("--procs", type=int, default=2, help="client processes (at most)")
+    parser.add_argument("--joins", type=int, default=50, help="measured joins per case size")
+    parser.add_argument("--big", type=int, default=1_000_000, help="messages in the big case")
+    parser.add_argument("--max-calls", type=int, default=100_000, help="cap on sends per client per run")
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        bare_server(args.bare_server)
+        return 0
+
+    began = time.monotonic()
+    watchdog = threading.Timer(HARD_DEADLINE, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    watchdog.daemon = True
+    watchdog.start()
+    signal.signal(signal.SIGTERM, _deadline_hit)
+
+    concurrencies = [int(c) for c in args.clients.split(",") if c.strip()]
+    rate_cases = max(1, -(-max(concurrencies) // args.per_case))
+    sizes = {"10 messages": 10, "60 messages (control: full page)": 60, f"{args.big:,} messages": args.big}
+    secret = os.urandom(16).hex()
+    servers: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="mediation-bench-") as tmp:
+        tmpdir = Path(tmp)
+        db_path = tmpdir / "room.db"
+        print(f"database {db_path}: schema, {rate_cases + len(sizes)} cases, "
+              f"{sum(sizes.values()):,} bulk messages ...", flush=True)
+        t = time.monotonic()
+        fixture = build_database(db_path, secret, rate_cases, sizes)
+        setup_seconds = time.monotonic() - t
+        print(f"  ready in {setup_seconds:.1f} s ({db_path.stat().st_size / 1e6:.0f} MB)", flush=True)
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_") and k != "FLASK_APP"}
+        room_port, bare_port = free_port(), free_port()
+        room_env = {**env, "MEDIATION_DATABASE_URL": f"sqlite:///{db_path}", "MEDIATION_SECRET_KEY": secret,
+                    "MEDIATION_HOST": "127.0.0.1", "MEDIATION_PORT": str(room_port)}
+        try:
+            room = Server("room", [sys.executable, "-m", "flask", "--app", "wsgi", "mediation", "serve",
+                                   "--host", "127.0.0.1", "--port", str(room_port)],
+                          room_port, room_env, tmpdir / "room.log")
+            servers.append(room)
+            bare = Server("bare", [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(bare_port)],
+                          bare_port, env, tmpdir / "bare.log")
+            servers.append(bare)
+            room.wait_ready()
+            bare.wait_ready()
+
+            rates = []
+            for n in concurrencies:
+                # Case after case, `per_case` clients each, alternately the buyer's and the seller's token.
+                room_clients = [(pair[k % 2], pair[2]) for pair in fixture["rate"]
+                                for k in range(args.per_case)][:n]
+                bare_clients = [(None, case_id) for _token, case_id in room_clients]
+                for kind, server, clients in (("bare", bare, bare_clients), ("room", room, room_clients)):
+                    print(f"rate: {kind}, {n} client(s) ...", flush=True)
+                    result = run_rate(server, kind, f"{kind}{n}", clients, args.procs, args.warmup,
+                                      args.seconds, args.max_calls)
+                    result["cases"] = len({case_id for _t, case_id in clients}) if kind == "room" else None
+                    rates.append(result)
+            print("joins ...", flush=True)
+            joins = run_joins(room, fixture["join"], args.joins)
+        finally:
+            for server in servers:
+                server.stop()
+        room_log_tail = (tmpdir / "room.log").read_text(errors="replace")[-1500:]
+
+    elapsed = time.monotonic() - began
+    watchdog.cancel()
+    report = summarise(rates, joins, concurrencies, args, setup_seconds, elapsed)
+    report["room_server_log_tail"] = room_log_tail if any(r["errors"] for r in rates) else None
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nJSON: {RESULTS}")
+    return 0
+
+
+def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, setup_seconds: float,
+              elapsed: float) -> dict:
+    print("\nsend → ack (closed loop; room: commit before ack, SQLite WAL file)")
+    print(f"{'server':6} {'clients':>7} {'cases':>5} {'rt/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+          f"{'srv CPU ms/rt':>13} {'srv CPU':>7}")
+    for r in rates:
+        cpu = r["server_cpu_ms_per_round_trip"]
+        print(f"{r['server']:6} {r['clients']:>7} {r['cases'] or '-':>5} {r['per_second']:>9.1f} "
+              f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6} "
+              f"{(f'{cpu:.2f}' if cpu else '-'):>13} {r['server_cpu_share'] * 100:>6.0f}%")
+    ratios = {}
+    for n in concurrencies:
+        room = next(r for r in rates if r["server"] == "room" and r["clients"] == n)
+        bare = next(r for r in rates if r["server"] == "bare" and r["clients"] == n)
+        ratio = room["per_second"] / bare["per_second"] if bare["per_second"] else float("nan")
+        ratios[n] = ratio
+        print(f"ratio room/bare at {n} client(s): {ratio:.2f}  "
+              f"({room['per_second']:.1f} / {bare['per_second']:.1f} round trips/s)")
+    met_rate = None
+    if 50 in ratios:
+        met_rate = ratios[50] >= TARGET_THROUGHPUT_RATIO and all(r["errors"] == 0 for r in rates)
+        print(f"target room ≥ {TARGET_THROUGHPUT_RATIO} × bare at 50 clients: "
+              f"{'MET' if met_rate else 'NOT MET'} ({ratios[50]:.2f})")
+    for r in rates:
+        if r["first_error"]:
+            print(f"  {r['server']} at {r['clients']}: {r['errors']} errors, first: {r['first_error']}")
+
+    print("\njoin → ack (p50 over the measured joins; one client per case, alternating)")
+    print(f"{'case':34} {'joins':>5} {'msgs in ack':>11} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, j in joins.items():
+        print(f"{label:34} {j['joins']:>5} {j['messages_in_ack']:>11} {j['p50_ms']:>8.2f} {j['p99_ms']:>8.2f}")
+    small, control, big = (joins[label] for label in joins)
+    join_ratio = big["p50_ms"] / small["p50_ms"]
+    print(f"ratio join p50 {args.big:,} / 10 messages: {join_ratio:.2f}  "
+          f"(vs full-page control: {big['p50_ms'] / control['p50_ms']:.2f})")
+    met_join = join_ratio <= TARGET_JOIN_RATIO
+    print(f"target within 20 %: {'MET' if met_join else 'NOT MET'}")
+    print(f"\nrun took {elapsed:.0f} s (database set-up {setup_seconds:.0f} s) on {os.cpu_count()} CPUs")
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "settings": {k: v for k, v in vars(args).items() if k != "bare_server"},
+        "rates": rates,
+        "ratios_room_over_bare": {str(n): r for n, r in ratios.items()},
+        "target_rate_met": met_rate,
+        "joins": joins,
+        "join_ratio_big_over_10": join_ratio,
+        "join_ratio_big_over_control": big["p50_ms"] / control["p50_ms"],
+        "target_join_met": met_join,
+        "setup_seconds": setup_seconds,
+        "elapsed_seconds": elapsed,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Who may do what to which case: `policy.can` as a table of actor × action (× channel, × proposal).
+
+The expected answers are written from PRODUCT.md ("People", "Channels"), not copied from the code:
+- the parties act in their own case; only the claimant withdraws it; a proposal is answered by the side it
+  is addressed to (both parties for a mediator's recommendation) and withdrawn only by its author;
+- `caucus:buyer` / `caucus:seller` are that party and the mediator only;
+- the platform follows state, outcome and log of its own cases, issues join links and confirms execution,
+  but neither reads nor joins the parties' conversation;
+- an admin may look at a case but never changes one; a mediator sees nothing until assigned.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from mediation.errors import Forbidden, NotFound
+from mediation.extensions import db
+from mediation.models import Case, Proposal
+from mediation.services import policy
+from mediation.services.actors import ANONYMOUS, SYSTEM, PartyActor, PlatformActor, StaffActor
+from mediation.services.policy import Action
+
+ACTORS = ("buyer", "seller", "other_party", "platform", "other_platform", "admin", "mediator", "anonymous")
+
+# A proposal made by this author, for the proposal-specific actions.
+PROPOSALS = ("by_buyer", "by_seller", "by_mediator")
+
+
+def row(action, channel=None, proposal=None, *, allowed):
+    """One action (with its channel or proposal) and the actors allowed to do it."""
+    return action, channel, proposal, frozenset(allowed)
+
+
+PARTIES, VIEWERS = {"buyer", "seller"}, {"buyer", "seller", "platform", "admin"}
+TABLE = [
+    row(Action.VIEW_CASE, allowed=VIEWERS),
+    row(Action.VIEW_EVENTS, allowed=VIEWERS),
+    row(Action.READ_CHANNEL, "joint", allowed=PARTIES | {"admin"}),
+    row(Action.READ_CHANNEL, "caucus:buyer", allowed={"buyer"}),
+    row(Action.READ_CHANNEL, "caucus:seller", allowed={"seller"}),
+    row(Action.READ_CHANNEL, "caucus:mediator", allowed=()),
+    row(Action.SEND_MESSAGE, "joint", allowed=PARTIES),
+    row(Action.SEND_MESSAGE, "caucus:buyer", allowed={"buyer"}),
+    row(Action.SEND_MESSAGE, "caucus:seller", allowed={"seller"}),
+    row(Action.SEND_MESSAGE, None, allowed=()),
+    row(Action.PROPOSE, allowed=PARTIES),
+    row(Action.ANSWER_PROPOSAL, proposal="by_buyer", allowed={"seller"}),
+    row(Action.ANSWER_PROPOSAL, proposal="by_seller", allowed={"buyer"}),
+    row(Action.ANSWER_PROPOSAL, proposal="by_mediator", allowed=PARTIES),
+    row(Action.ANSWER_PROPOSAL, proposal=None, allowed=()),
+    row(Action.WITHDRAW_PROPOSAL, proposal="by_buyer", allowed={"buyer"}),
+    row(Action.WITHDRAW_PROPOSAL, proposal="by_seller", allowed={"seller"}),
+    row(Action.WITHDRAW_PROPOSAL, proposal="by_mediator", allowed=()),
+    row(Action.WITHDRAW_PROPOSAL, proposal=None, allowed=()),
+    row(Action.WITHDRAW_CASE, allowed={"buyer"}),  # the buyer opened this dispute
+    row(Action.ISSUE_JOIN_LINK, allowed={"platform"}),
+    row(Action.CONFIRM_EXECUTION, allowed={"platform"}),
+]
+CELLS = [(actor, action, channel, proposal, actor in allowed)
+         for action, channel, proposal, allowed in TABLE for actor in ACTORS]
+
+
+def cell_id(cell) -> str:
+    actor, action, channel, proposal, allowed = cell
+    what = "-".join(str(part) for part in (action.value, channel, proposal) if part)
+    return f"{actor}-{what}-{'allowed' if allowed else 'refused'}"
+
+
+CASE_ID, OTHER_CASE_ID, PLATFORM_ID, OTHER_PLATFORM_ID = 10, 11, 1, 2
+
+
+@pytest.fixture
+def world():
+    """A case (the buyer is the claimant), a party of another case of the same platform, and another
+    platform: plain objects, since the policy decides from ids and roles alone."""
+    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role="buyer")
+    actors = {
+        "buyer": PartyActor(party_id=101, case_id=CASE_ID, role="buyer"),
+        "seller": PartyActor(party_id=102, case_id=CASE_ID, role="seller"),
+        "other_party": PartyActor(party_id=201, case_id=OTHER_CASE_ID, role="buyer"),
+        "platform": PlatformActor(PLATFORM_ID),
+        "other_platform": PlatformActor(OTHER_PLATFORM_ID),
+        "admin": StaffActor(user_id=1, role="admin"),
+        "mediator": StaffActor(user_id=2, role="mediator"),
+        "anonymous": ANONYMOUS,
+    }
+    proposals = {f"by_{author}": Proposal(case_id=CASE_ID, author_role=author)
+                 for author in ("buyer", "seller", "mediator")}
+    proposals[None] = None
+    return case, actors, proposals
+
+
+def test_the_table_names_every_action():
+    assert {action for action, *_ in TABLE} == set(Action)
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=cell_id)
+def test_policy_can_answers_the_permission_table(world, cell):
+    actor, action, channel, proposal, allowed = cell
+    case, actors, proposals = world
+    assert policy.can(actors[actor], action, case, channel=channel, proposal=proposals[proposal]) is allowed
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_readable_channels_agree_with_the_read_channel_rows(world, actor):
+    case, actors, _ = world
+    expected = {channel for action, channel, _, allowed in TABLE
+                if action is Action.READ_CHANNEL and actor in allowed}
+    assert set(policy.readable_channels(actors[actor], case)) == expected
+
+
+@pytest.mark.parametrize("claimant", ["buyer", "seller"])
+def test_only_the_claimant_may_withdraw_the_case(world, claimant):
+    _, actors, _ = world
+    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role=claimant)
+    assert {role for role in ("buyer", "seller")
+            if policy.can(actors[role], Action.WITHDRAW_CASE, case)} == {claimant}
+
+
+def test_the_scheduler_acts_through_the_workflow_and_has_no_permissions(world):
+    case, _, proposals = world
+    assert not any(policy.can(SYSTEM, action, case, channel="joint", proposal=proposals["by_buyer"])
+                   for action in Action)
+
+
+def test_a_party_of_another_case_gets_nothing_even_with_the_same_party_id_and_role(world):
+    case, actors, _ = world
+    stranger = PartyActor(party_id=actors["buyer"].party_id, case_id=OTHER_CASE_ID, role="buyer")
+    assert not any(policy.can(stranger, action, case, channel="joint") for action in Action)
+
+
+@pytest.mark.parametrize(("actor", "error"), [
+    ("other_party", NotFound), ("other_platform", NotFound), ("mediator", NotFound), ("anonymous", NotFound),
+    ("seller", Forbidden), ("platform", Forbidden), ("admin", Forbidden),
+])
+def test_require_hides_the_case_from_those_who_may_not_see_it_and_forbids_the_rest(world, actor, error):
+    case, actors, _ = world
+    with pytest.raises(error):
+        policy.require(actors[actor], Action.WITHDRAW_CASE, case)
+
+
+def test_require_treats_a_missing_case_like_a_hidden_one(world):
+    _, actors, _ = world
+    with pytest.raises(NotFound):
+        policy.require(actors["admin"], Action.VIEW_CASE, None)
+
+
+def test_require_returns_the_case_when_allowed(world):
+    case, actors, _ = world
+    assert policy.require(actors["buyer"], Action.WITHDRAW_CASE, case) is case
+
+
+@pytest.mark.parametrize(("actor", "sees"), [
+    ("buyer", {"case"}), ("seller", {"case"}), ("other_party", {"other"}), ("platform", {"case", "other"}),
+    ("other_platform", {"theirs"}), ("admin", {"case", "other", "theirs"}), ("mediator", set()),
+    ("anonymous", set()),
+])
+def test_visible_cases_lists_what_each_actor_may_see(make_platform, make_case, actor, sees):
+    platform, other_platform = make_platform(), make_platform()
+    info, other = make_case(platform=platform), make_case(platform=platform)
+    theirs = make_case(platform=other_platform)
+    actors = {
+        "buyer": info.actor("buyer"), "seller": info.actor("seller"), "other_party": other.actor("buyer"),
+        "platform": platform.actor, "other_platform": other_platform.actor,
+        "admin": StaffActor(user_id=1, role="admin"), "mediator": StaffActor(user_id=2, role="mediator"),
+        "anonymous": ANONYMOUS,
+    }
+    names = {info.id: "case", other.id: "other", theirs.id: "theirs"}
+    visible = db.session.scalars(select(Case.id).where(policy.visible_cases(actors[actor]))).all()
+    assert {names[case_id] for case_id in visible} == sees
