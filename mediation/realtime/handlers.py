@@ -5,8 +5,10 @@ Being in a room is never permission: every event goes through the services (and 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import socket
 from http import HTTPStatus
 
 from flask import request

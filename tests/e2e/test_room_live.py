@@ -74,7 +74,8 @@ def settle(buyer, seller) -> None:
     form.get_by_label("Release to the seller").fill("40.00")
     form.get_by_label("Terms").fill("Refund 60, the buyer keeps the item.")
     form.get_by_role("button", name="Send proposal").click()
-    expect(seller.locator("#propose-error")).to_contain_text("must equal the held amount")
+    expect(seller.locator("#propose-error")).to_contain_text("must add up to $100.00")
+    expect(form.get_by_label("Refund to the buyer")).to_have_attribute("aria-invalid", "true")
     expect(buyer.locator("#proposals li.proposal")).to_have_count(0)
 
     form.get_by_label("Refund to the buyer").fill("60.00")

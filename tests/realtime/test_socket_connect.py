@@ -1,0 +1,102 @@
+"""Connecting to /cases: a party token or the browser's session cookie, and nothing else, lets one in."""
+from __future__ import annotations
+
+import pytest
+
+from tests.realtime.room_client import NAMESPACE
+
+
+def test_a_party_token_in_the_auth_payload_connects_to_the_cases_namespace(make_case, connect):
+    case = make_case()
+    buyer = connect(token=case.token("buyer"))
+    assert buyer.sio.connected and NAMESPACE in buyer.sio.namespaces
+
+
+def test_a_party_token_connection_acts_as_that_party(make_case, connect):
+    case = make_case()
+    seller = connect(token=case.token("seller"))
+    ack = seller.join(case.id)
+    assert ack["ok"] and ack["channels"] == ["joint", "caucus:seller"]
+
+
+def test_a_session_cookie_from_the_join_link_connects_as_that_party(make_case, connect, browser_cookie):
+    case = make_case()
+    seller = connect(cookie=browser_cookie(case, "seller"))
+    ack = seller.join(case.id)
+    assert ack["ok"] and ack["channels"] == ["joint", "caucus:seller"]
+
+
+def test_a_connection_without_any_credentials_is_refused(refused):
+    refusal = refused()
+    assert "Sign in first" in refusal["message"]
+
+
+def test_a_session_cookie_of_a_browser_that_never_joined_is_refused(live_server, refused):
+    import requests
+
+    browser = requests.Session()
+    browser.get(f"{live_server.url}/", timeout=5)
+    cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    refusal = refused(cookie=cookie or "session=")
+    assert "Sign in first" in refusal["message"]
+
+
+def test_a_forged_session_cookie_is_refused(make_case, browser_cookie, refused):
+    cookie = browser_cookie(make_case(), "buyer")
+    refusal = refused(cookie=cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB"))
+    assert "Sign in first" in refusal["message"]
+
+
+def _tampered(token: str) -> str:
+    return token[:-3] + ("abc" if not token.endswith("abc") else "xyz")
+
+
+@pytest.mark.parametrize("forge", [
+    pytest.param(_tampered, id="signature-changed"),
+    pytest.param(lambda token: "pt_" + "A" * 40, id="made-up"),
+    pytest.param(lambda token: token[3:], id="without-prefix"),
+    pytest.param(lambda token: 12345, id="not-a-string"),
+])
+def test_a_forged_party_token_is_refused(make_case, refused, forge):
+    refusal = refused(token=forge(make_case().token("buyer")))
+    assert "not valid" in refusal["message"]
+
+
+def test_a_join_link_token_is_not_a_party_token_and_is_refused(make_case, refused):
+    case = make_case()
+    refusal = refused(token="pt_" + case.join_tokens["buyer"])
+    assert "not valid" in refusal["message"]
+
+
+def test_a_party_token_of_another_deployment_is_refused(make_case, app, refused):
+    case = make_case()
+    token = case.token("buyer")
+    app.config["SECRET_KEY"] = "another-secret"  # the server now signs with another key
+    try:
+        refusal = refused(token=token)
+    finally:
+        app.config["SECRET_KEY"] = "test-secret"
+    assert "not valid" in refusal["message"]
+
+
+def test_an_expired_party_token_is_refused(frozen_clock, make_case, app, refused):
+    case = make_case()
+    token = case.token("buyer")
+    frozen_clock.move(days=app.config["PARTY_TOKEN_DAYS"], seconds=1)
+    refusal = refused(token=token)
+    assert "expired" in refusal["message"]
+
+
+def test_a_revoked_party_token_is_refused(make_case, api, refused):
+    case = make_case()
+    token = case.token("buyer")
+    response = api("POST", f"/cases/{case.id}/join-links", headers=case.platform.headers,
+                   json={"role": "buyer", "revoke_previous": True})
+    assert response.status_code == 201, response.text
+    refusal = refused(token=token)
+    assert "revoked" in refusal["message"]
+
+
+def test_a_cookie_connection_from_a_foreign_origin_is_refused(make_case, browser_cookie, refused):
+    cookie = browser_cookie(make_case(), "buyer")
+    refused(cookie=cookie, headers={"Origin": "https://evil.example"})
