@@ -12,6 +12,7 @@ stdout and JSON in bench/results/room-latest.json (untracked; see bench/README.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import multiprocessing as mp
@@ -92,7 +93,8 @@ class Server:
                         return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{self.name} server did not start; see {self.log}:\n{self.log.read_text()[-2000:]}")
+        tail = self.log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{self.name} server did not start; see {self.log}:\n{tail}")
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the server process so far (Linux /proc), or NaN elsewhere."""
@@ -183,7 +185,8 @@ def insert_messages(path: Path, case_id: int, party_ids: dict[str, int], count: 
              "seller_key": f"party:{party_ids['seller']}", "base": base.isoformat(sep=" ")},
         )
         connection.execute("COMMIT")
-        stored = connection.execute("SELECT count(*) FROM messages WHERE case_id = ?", (case_id,)).fetchone()[0]
+        stored = connection.execute("SELECT count(*) FROM messages WHERE case_id = ?",
+                                    (case_id,)).fetchone()[0]
     finally:
         connection.close()
     if stored != count:
@@ -243,10 +246,8 @@ def client_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
         out.put(("error", spec["worker"], f"{type(error).__name__}: {error}"))
     finally:
         for client, _ in clients:
-            try:
+            with contextlib.suppress(Exception):
                 client.disconnect()
-            except Exception:
-                pass
 
 
 def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dict) -> None:
@@ -263,8 +264,10 @@ def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dic
                    "client_id": f"{prefix}-{i}"}
         try:
             ack = client.call("send", payload, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
-            ok = ack == payload if spec["kind"] == "bare" else isinstance(ack, dict) and ack.get("ok") is True \
-                and not ack.get("duplicate")
+            if spec["kind"] == "bare":
+                ok = ack == payload
+            else:
+                ok = isinstance(ack, dict) and ack.get("ok") is True and not ack.get("duplicate")
         except Exception as error:
             ack, ok = f"{type(error).__name__}: {error}", False
         finished = time.monotonic()
@@ -359,7 +362,8 @@ def run_joins(server: Server, cases: dict[str, tuple[str, int]], joins: int, war
                 break
             for label, (_token, case_id) in cases.items():
                 started = time.monotonic()
-                ack = clients[label].call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+                ack = clients[label].call("join", {"case_id": case_id}, namespace=NAMESPACE,
+                                          timeout=CALL_TIMEOUT)
                 elapsed = time.monotonic() - started
                 if not (isinstance(ack, dict) and ack.get("ok")):
                     raise RuntimeError(f"join {label} refused: {ack}")
@@ -428,8 +432,8 @@ def main() -> int:
                                    "--host", "127.0.0.1", "--port", str(room_port)],
                           room_port, room_env, tmpdir / "room.log")
             servers.append(room)
-            bare = Server("bare", [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(bare_port)],
-                          bare_port, env, tmpdir / "bare.log")
+            bare = Server("bare", [sys.executable, str(Path(__file__).resolve()), "--bare-server",
+                                   str(bare_port)], bare_port, env, tmpdir / "bare.log")
             servers.append(bare)
             room.wait_ready()
             bare.wait_ready()
@@ -493,7 +497,8 @@ def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, se
     print("\njoin → ack (p50 over the measured joins; one client per case, alternating)")
     print(f"{'case':34} {'joins':>5} {'msgs in ack':>11} {'p50 ms':>8} {'p99 ms':>8}")
     for label, j in joins.items():
-        print(f"{label:34} {j['joins']:>5} {j['messages_in_ack']:>11} {j['p50_ms']:>8.2f} {j['p99_ms']:>8.2f}")
+        print(f"{label:34} {j['joins']:>5} {j['messages_in_ack']:>11} {j['p50_ms']:>8.2f} "
+              f"{j['p99_ms']:>8.2f}")
     small, control, big = (joins[label] for label in joins)
     join_ratio = big["p50_ms"] / small["p50_ms"]
     print(f"ratio join p50 {args.big:,} / 10 messages: {join_ratio:.2f}  "
@@ -503,7 +508,8 @@ def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, se
     print(f"\nrun took {elapsed:.0f} s (database set-up {setup_seconds:.0f} s) on {os.cpu_count()} CPUs")
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
         "settings": {k: v for k, v in vars(args).items() if k != "bare_server"},
         "rates": rates,
         "ratios_room_over_bare": {str(n): r for n, r in ratios.items()},

@@ -1,7 +1,7 @@
 """Platform endpoints: open, list and read cases, issue join links, confirm execution."""
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -30,6 +30,7 @@ def join_url(token: str) -> str:
 
 
 def case_view(case, actor) -> dict:
+    """The platform sees contacts and metadata; parties and staff see the room's view."""
     return (CaseOut if isinstance(actor, PlatformActor) else RoomCaseOut)().dump(case)
 
 
@@ -84,13 +85,13 @@ class Cases(MethodView):
 
 
 @blp.route("/cases/<int:case_id>")
-@blp.response(200, CaseOut)
+@blp.response(200, CaseOut, description="The case; parties get the room's view (no contacts or metadata)")
 @blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
 @_document_errors(401, 404)
 def get_case(case_id: int):
     """One case, as the caller may see it."""
     actor = current_actor(case_id)
-    return case_view(cases.get_case(actor, case_id), actor)
+    return jsonify(case_view(cases.get_case(actor, case_id), actor))
 
 
 @blp.route("/cases/<int:case_id>/join-links", methods=["POST"])

@@ -227,3 +227,10 @@ def test_a_cookie_session_must_send_the_csrf_token(client, make_case, login_part
     assert refused.status_code == 400
     accepted = client.post(url, json={"body": "hi", "client_id": "a"}, headers={"X-CSRFToken": csrf_token})
     assert accepted.status_code == 201
+
+
+def test_a_party_reads_the_case_without_contacts_or_platform_metadata(client, make_case):
+    info = make_case(metadata={"risk_score": 3})
+    body = client.get(f"/api/v1/cases/{info.id}", headers=info.headers("seller")).get_json()
+    assert body["buyer"] == {"name": "Olivia Buyer", "role": "buyer"}
+    assert "metadata" not in body and "email" not in body["seller"]
