@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 VENDOR := static/vendor
 
-.PHONY: run test setup setup-dev browser lint bench clean
+.PHONY: run test setup setup-dev browser lint bench clean translations-compile translations-update
 
 run: setup instance/settings.py
 	$(FLASK) db upgrade
@@ -16,7 +16,7 @@ run: setup instance/settings.py
 test: setup-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.runtime $(VENDOR)/.installed
+setup: $(VENV)/.runtime $(VENDOR)/.installed translations-compile
 
 setup-dev: setup $(VENV)/.dev
 
@@ -37,6 +37,16 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js \
 	   node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js $(VENDOR)/swagger-ui/
 	touch $@
+
+# Message catalogues: the .po files are committed, the compiled .mo files (ignored) are made at set-up.
+translations-compile: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d translations -f
+
+# For developers after changing user-facing strings: re-extract (see babel.cfg), merge into each .po,
+# then translate what is new or fuzzy and run `make translations-compile`.
+translations-update: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract -F babel.cfg --project=Mediation -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --previous
 
 # A secret of this installation, made once.
 instance/settings.py:

@@ -1,13 +1,13 @@
 """Case-room benchmark: `send`→ack round trips against a bare Flask-SocketIO echo, and `join` cost with
 10 versus 1,000,000 messages in the case. One run, loopback only, stops by itself (~2 minutes).
 
-    .venv/bin/python bench/room.py [--seconds 8] [--warmup 2] [--clients 1,50] [--joins 50]
+    .venv/bin/python bench/room.py [--seconds 5] [--rounds 2] [--clients 1,50] [--joins 50] [--json PATH]
 
 Servers (each its own process, Werkzeug threaded server, Flask-SocketIO async_mode="threading"):
   room  `flask --app wsgi mediation serve` on a fresh SQLite file (WAL) in a temp directory;
   bare  a Flask app with one SocketIO handler on /cases that returns its payload as the ack.
 Clients are python-socketio Clients over websocket, spread over client processes. Results: a table on
-stdout and JSON in bench/results/room-latest.json (untracked; see bench/README.md).
+stdout and JSON in bench/results/room-latest.json or --json PATH (see bench/README.md).
 """
 from __future__ import annotations
 
@@ -84,8 +84,8 @@ class Server:
     def wait_ready(self, seconds: float = 30.0) -> None:
         deadline = time.monotonic() + seconds
         probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+        for _attempt in range(300):
+            if self.proc.poll() is not None or time.monotonic() >= deadline:
                 break
             try:
                 with urllib.request.urlopen(probe, timeout=2) as answer:
@@ -213,7 +213,8 @@ def _connect(url: str, token: str | None):
 
 
 def client_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
-    """One process running len(spec["clients"]) clients, each a thread in a closed send→ack loop."""
+    """One process holding len(spec["clients"]) connected clients. Each plan from `go` is one round:
+    every client a thread in a closed send→ack loop. None (or no plan for 5 minutes) ends the process."""
     clients = []
     try:
         for token, case_id in spec["clients"]:
@@ -224,24 +225,26 @@ def client_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
                     raise RuntimeError(f"join refused: {ack}")
             clients.append((client, case_id))
         out.put(("ready", spec["worker"], None))
-        plan = go.get(timeout=120)
-        if plan is None:
-            return
-        results: list[dict] = [{} for _ in clients]
-        threads = [threading.Thread(target=_send_loop, args=(spec, plan, n, client, case_id, results[n]),
-                                    daemon=True) for n, (client, case_id) in enumerate(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(max(0.0, plan["end"] - time.monotonic()) + CALL_TIMEOUT + 5)
-        time.sleep(0.3)  # let the last broadcasts arrive before counting them
-        latencies = [x for r in results for x in r.get("latencies", [])]
-        out.put(("done", spec["worker"], {
-            "latencies": latencies, "errors": sum(r.get("errors", 0) for r in results),
-            "first_error": next((r["first_error"] for r in results if r.get("first_error")), None),
-            "sent": sum(r.get("sent", 0) for r in results),
-            "received": sum(client.received for client, _ in clients),
-        }))
+        for _round in range(100):
+            plan = go.get(timeout=300)
+            if plan is None:
+                return
+            received_before = sum(client.received for client, _ in clients)
+            results: list[dict] = [{} for _ in clients]
+            threads = [threading.Thread(target=_send_loop, args=(spec, plan, n, client, case_id, results[n]),
+                                        daemon=True) for n, (client, case_id) in enumerate(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(max(0.0, plan["end"] - time.monotonic()) + CALL_TIMEOUT + 5)
+            time.sleep(0.3)  # let the last broadcasts arrive before counting them
+            out.put(("done", spec["worker"], {
+                "latencies": [x for r in results for x in r.get("latencies", [])],
+                "errors": sum(r.get("errors", 0) for r in results),
+                "first_error": next((r["first_error"] for r in results if r.get("first_error")), None),
+                "sent": sum(r.get("sent", 0) for r in results),
+                "received": sum(client.received for client, _ in clients) - received_before,
+            }))
     except Exception as error:  # report, never hang the orchestrator
         out.put(("error", spec["worker"], f"{type(error).__name__}: {error}"))
     finally:
@@ -254,9 +257,9 @@ def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dic
     latencies: list[float] = []
     errors = sent = 0
     first_error = None
-    prefix = f"{spec['label']}-{spec['worker']}-{n}"
+    prefix = f"{plan['label']}-{spec['worker']}-{n}"
     time.sleep(max(0.0, plan["warm"] - time.monotonic()))
-    for i in range(spec["max_calls"]):
+    for i in range(plan["max_calls"]):
         started = time.monotonic()
         if started >= plan["end"]:
             break
@@ -280,56 +283,88 @@ def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dic
     result.update(latencies=latencies, errors=errors, sent=sent, first_error=first_error)
 
 
-def run_rate(server: Server, kind: str, label: str, clients: list[tuple[str | None, int]], procs: int,
-             warmup: float, seconds: float, max_calls: int) -> dict:
-    """Closed-loop clients for `warmup` + `seconds`; count the acks completed inside the window."""
-    ctx = mp.get_context("spawn")
-    out: mp.Queue = ctx.Queue()
-    procs = max(1, min(procs, len(clients)))
-    gos = [ctx.Queue() for _ in range(procs)]
-    workers = []
-    for w in range(procs):
-        spec = {"worker": w, "kind": kind, "label": label, "url": server.url, "max_calls": max_calls,
-                "clients": clients[w::procs]}
-        process = ctx.Process(target=client_worker, args=(spec, gos[w], out), daemon=True)
-        process.start()
-        workers.append(process)
-    try:
-        _collect(out, procs, "ready", 90)
+class Fleet:
+    """`clients` connected to `server` (and, for the room, joined), spread over client processes."""
+
+    def __init__(self, server: Server, kind: str, clients: list[tuple[str | None, int]], procs: int):
+        self.server, self.kind, self.clients = server, kind, clients
+        ctx = mp.get_context("spawn")
+        self.out: mp.Queue = ctx.Queue()
+        self.procs = max(1, min(procs, len(clients)))
+        self.gos = [ctx.Queue() for _ in range(self.procs)]
+        self.workers = []
+        for w in range(self.procs):
+            spec = {"worker": w, "kind": kind, "url": server.url, "clients": clients[w::self.procs]}
+            process = ctx.Process(target=client_worker, args=(spec, self.gos[w], self.out), daemon=True)
+            process.start()
+            self.workers.append(process)
+
+    def wait_ready(self) -> None:
+        _collect(self.out, self.procs, "ready", 90)
+
+    def round(self, label: str, warmup: float, seconds: float, max_calls: int) -> dict:
+        """Closed-loop sends for `warmup` + `seconds`; count the acks completed inside the window."""
         now = time.monotonic()
-        plan = {"warm": now + 0.5, "start": now + 0.5 + warmup, "end": now + 0.5 + warmup + seconds}
-        for go in gos:
+        plan = {"label": label, "max_calls": max_calls, "warm": now + 0.2, "start": now + 0.2 + warmup,
+                "end": now + 0.2 + warmup + seconds}
+        for go in self.gos:
             go.put(plan)
         time.sleep(max(0.0, plan["start"] - time.monotonic()))
-        cpu_before = server.cpu_seconds()
+        cpu_before = self.server.cpu_seconds()
         time.sleep(max(0.0, plan["end"] - time.monotonic()))
-        cpu = server.cpu_seconds() - cpu_before
-        parts = _collect(out, procs, "done", CALL_TIMEOUT + 30)
-    finally:
-        for go in gos:
+        cpu = self.server.cpu_seconds() - cpu_before
+        parts = _collect(self.out, self.procs, "done", CALL_TIMEOUT + 30)
+        latencies = sorted(x for p in parts for x in p["latencies"])
+        count = len(latencies)
+        return {
+            "server": self.kind, "clients": len(self.clients), "client_processes": self.procs,
+            "window_s": seconds, "round_trips": count, "per_second": count / seconds,
+            "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
+            "errors": sum(p["errors"] for p in parts), "sent_total": sum(p["sent"] for p in parts),
+            "first_error": next((p["first_error"] for p in parts if p["first_error"]), None),
+            "broadcasts_received": sum(p["received"] for p in parts),
+            "server_cpu_ms_per_round_trip": cpu * 1000 / count if count else None,
+            "server_cpu_share": cpu / seconds,
+            "_latencies": latencies, "_cpu": cpu,
+        }
+
+    def close(self) -> None:
+        for go in self.gos:
             go.put(None)
-        for process in workers:
+        for process in self.workers:
             process.join(10)
             if process.is_alive():
                 process.kill()
-    latencies = sorted(x for p in parts for x in p["latencies"])
-    count = len(latencies)
-    return {
-        "server": kind, "clients": len(clients), "client_processes": procs, "window_s": seconds,
-        "round_trips": count, "per_second": count / seconds,
-        "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
-        "errors": sum(p["errors"] for p in parts), "sent_total": sum(p["sent"] for p in parts),
-        "first_error": next((p["first_error"] for p in parts if p["first_error"]), None),
-        "broadcasts_received": sum(p["received"] for p in parts),
-        "server_cpu_ms_per_round_trip": cpu * 1000 / count if count else None,
-        "server_cpu_share": cpu / seconds,
-    }
+                process.join(5)
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One result from several equal rounds: round trips and CPU summed, latencies pooled."""
+    latencies = sorted(x for r in rounds for x in r.pop("_latencies"))
+    window = sum(r["window_s"] for r in rounds)
+    cpu = sum(r["_cpu"] for r in rounds)
+    merged = {**rounds[0], "window_s": window, "round_trips": len(latencies),
+              "per_second": len(latencies) / window,
+              "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
+              "errors": sum(r["errors"] for r in rounds), "sent_total": sum(r["sent_total"] for r in rounds),
+              "first_error": next((r["first_error"] for r in rounds if r["first_error"]), None),
+              "broadcasts_received": sum(r["broadcasts_received"] for r in rounds),
+              "server_cpu_ms_per_round_trip": cpu * 1000 / len(latencies) if latencies else None,
+              "server_cpu_share": cpu / window,
+              "rounds_per_second": [r["per_second"] for r in rounds]}
+    merged.pop("_cpu")
+    for r in rounds:
+        r.pop("_cpu")
+    merged["rounds"] = rounds
+    return merged
 
 
 def _collect(out: mp.Queue, procs: int, kind: str, seconds: float) -> list:
     deadline = time.monotonic() + seconds
     got = []
-    while len(got) < procs:
+    for _message in range(procs * 10):
+        if len(got) == procs:
+            return got
         left = deadline - time.monotonic()
         if left <= 0:
             raise RuntimeError(f"client processes: {len(got)} of {procs} {kind} in {seconds:.0f} s")
@@ -341,7 +376,9 @@ def _collect(out: mp.Queue, procs: int, kind: str, seconds: float) -> list:
             raise RuntimeError(f"client process {worker}: {value}")
         if status == kind:
             got.append(value)
-    return got
+    if len(got) == procs:
+        return got
+    raise RuntimeError(f"client processes: {len(got)} of {procs} {kind}, unexpected messages")
 
 
 def _pct(values: list[float], pct: float) -> float:
@@ -387,8 +424,9 @@ def _deadline_hit(*_args) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured window per rate run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per rate run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window per rate round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per server and concurrency (ABBA)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per rate round")
     parser.add_argument("--clients", default="1,50", help="concurrencies, comma-separated")
     parser.add_argument("--per-case", type=int, default=2,
                         help="room clients per case (2: buyer and seller of each case)")
@@ -396,6 +434,7 @@ def main() -> int:
     parser.add_argument("--joins", type=int, default=50, help="measured joins per case size")
     parser.add_argument("--big", type=int, default=1_000_000, help="messages in the big case")
     parser.add_argument("--max-calls", type=int, default=100_000, help="cap on sends per client per run")
+    parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results ({RESULTS})")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
@@ -403,6 +442,7 @@ def main() -> int:
         return 0
 
     began = time.monotonic()
+    load_start = os.getloadavg()[0]
     watchdog = threading.Timer(HARD_DEADLINE, lambda: os.kill(os.getpid(), signal.SIGTERM))
     watchdog.daemon = True
     watchdog.start()
@@ -444,11 +484,27 @@ def main() -> int:
                 room_clients = [(pair[k % 2], pair[2]) for pair in fixture["rate"]
                                 for k in range(args.per_case)][:n]
                 bare_clients = [(None, case_id) for _token, case_id in room_clients]
-                for kind, server, clients in (("bare", bare, bare_clients), ("room", room, room_clients)):
-                    print(f"rate: {kind}, {n} client(s) ...", flush=True)
-                    result = run_rate(server, kind, f"{kind}{n}", clients, args.procs, args.warmup,
-                                      args.seconds, args.max_calls)
-                    result["cases"] = len({case_id for _t, case_id in clients}) if kind == "room" else None
+                fleets = {"bare": Fleet(bare, "bare", bare_clients, args.procs),
+                          "room": Fleet(room, "room", room_clients, args.procs)}
+                rounds: dict[str, list[dict]] = {"bare": [], "room": []}
+                try:
+                    for fleet in fleets.values():
+                        fleet.wait_ready()
+                    # ABBA…: a load that drifts during the run (the machine may be shared) hits both alike.
+                    order = [kind for r in range(args.rounds)
+                             for kind in (("bare", "room"), ("room", "bare"))[r % 2]]
+                    for r, kind in enumerate(order):
+                        print(f"rate: {kind}, {n} client(s), round {len(rounds[kind]) + 1} of {args.rounds}"
+                              " ...", flush=True)
+                        rounds[kind].append(fleets[kind].round(f"{kind}{n}r{r}", args.warmup, args.seconds,
+                                                               args.max_calls))
+                finally:
+                    for fleet in fleets.values():
+                        fleet.close()
+                for kind in ("bare", "room"):
+                    result = merge_rounds(rounds[kind])
+                    cases = len({case_id for _t, case_id in room_clients})
+                    result["cases"] = cases if kind == "room" else None
                     rates.append(result)
             print("joins ...", flush=True)
             joins = run_joins(room, fixture["join"], args.joins)
@@ -459,22 +515,24 @@ def main() -> int:
 
     elapsed = time.monotonic() - began
     watchdog.cancel()
-    report = summarise(rates, joins, concurrencies, args, setup_seconds, elapsed)
+    load = (load_start, os.getloadavg()[0])
+    report = summarise(rates, joins, concurrencies, args, setup_seconds, elapsed, load)
     report["room_server_log_tail"] = room_log_tail if any(r["errors"] for r in rates) else None
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nJSON: {RESULTS}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nJSON: {args.json}")
     return 0
 
 
 def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, setup_seconds: float,
-              elapsed: float) -> dict:
+              elapsed: float, load: tuple[float, float]) -> dict:
     print("\nsend → ack (closed loop; room: commit before ack, SQLite WAL file)")
-    print(f"{'server':6} {'clients':>7} {'cases':>5} {'rt/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-          f"{'srv CPU ms/rt':>13} {'srv CPU':>7}")
+    print(f"{'server':6} {'clients':>7} {'cases':>5} {'rt/s':>8} {'rounds rt/s':>15} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'errors':>6} {'srv CPU ms/rt':>13} {'srv CPU':>7}")
     for r in rates:
         cpu = r["server_cpu_ms_per_round_trip"]
-        print(f"{r['server']:6} {r['clients']:>7} {r['cases'] or '-':>5} {r['per_second']:>9.1f} "
+        each = "/".join(f"{x:.0f}" for x in r["rounds_per_second"])
+        print(f"{r['server']:6} {r['clients']:>7} {r['cases'] or '-':>5} {r['per_second']:>8.1f} {each:>15} "
               f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6} "
               f"{(f'{cpu:.2f}' if cpu else '-'):>13} {r['server_cpu_share'] * 100:>6.0f}%")
     ratios = {}
@@ -505,12 +563,14 @@ def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, se
           f"(vs full-page control: {big['p50_ms'] / control['p50_ms']:.2f})")
     met_join = join_ratio <= TARGET_JOIN_RATIO
     print(f"target within 20 %: {'MET' if met_join else 'NOT MET'}")
-    print(f"\nrun took {elapsed:.0f} s (database set-up {setup_seconds:.0f} s) on {os.cpu_count()} CPUs")
+    print(f"\nrun took {elapsed:.0f} s (database set-up {setup_seconds:.0f} s) on {os.cpu_count()} CPUs; "
+          f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end")
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "settings": {k: v for k, v in vars(args).items() if k != "bare_server"},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+                     if k != "bare_server"},
         "rates": rates,
         "ratios_room_over_bare": {str(n): r for n, r in ratios.items()},
         "target_rate_met": met_rate,
@@ -520,6 +580,7 @@ def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, se
         "target_join_met": met_join,
         "setup_seconds": setup_seconds,
         "elapsed_seconds": elapsed,
+        "load_average_1min": {"start": load[0], "end": load[1]},
     }
 
 

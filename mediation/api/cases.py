@@ -5,6 +5,7 @@ from flask import jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from mediation.api.auth import current_actor, current_platform
 from mediation.errors import Invalid
 from mediation.schemas.case import (
     CaseCreatedOut,
@@ -19,7 +20,6 @@ from mediation.schemas.case import (
 )
 from mediation.services import cases
 from mediation.services.actors import PlatformActor
-from mediation.api.auth import current_actor, current_platform
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases, for platforms")
 ERRORS = (400, 401, 403, 404, 409, 413, 422)

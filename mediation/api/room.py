@@ -6,7 +6,14 @@ from flask_smorest import Blueprint
 from mediation.api.auth import current_actor
 from mediation.api.cases import _document_errors, case_view
 from mediation.schemas.case import EventOut, PartyTokenIn, PartyTokenOut, ReasonIn
-from mediation.schemas.chat import HistoryArgs, MessageIn, MessageOut, MessagePageOut, ProposalIn, ProposalOut, SentOut
+from mediation.schemas.chat import (
+    HistoryArgs,
+    MessageIn,
+    MessagePageOut,
+    ProposalIn,
+    ProposalOut,
+    SentOut,
+)
 from mediation.services import access, cases, messages, proposals
 
 blp = Blueprint("room", __name__, url_prefix="/api/v1", description="Case room actions, for parties")

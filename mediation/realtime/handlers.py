@@ -12,7 +12,7 @@ import socket
 from http import HTTPStatus
 
 from flask import request
-from flask_socketio import Namespace, emit, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
 from marshmallow import Schema, ValidationError
 
 from mediation.errors import DomainError, Unauthenticated
@@ -23,7 +23,7 @@ from mediation.schemas.chat import MessageOut, ProposalOut
 from mediation.services import access, messages, room
 from mediation.services.actors import Anonymous
 from mediation.services.events import case_room, channel_room
-from mediation.web.identity import has_identity, session_actor
+from mediation.web.identity import party_case_ids, session_actor
 
 log = logging.getLogger(__name__)
 _tokens: dict[str, str] = {}  # sid -> party token, re-checked on every event (revocation)
@@ -54,6 +54,11 @@ def _actor(case_id: int):
     if isinstance(actor, Anonymous):
         raise Unauthenticated("Sign in again.")
     return actor
+
+
+def _signed_in() -> bool:
+    """The session holds a staff login or a party grant that still holds (revoked links do not count)."""
+    return any(not isinstance(session_actor(case_id), Anonymous) for case_id in (None, *party_case_ids()))
 
 
 def _announce_left(left: list[tuple[int, str, str, list[str]]]) -> None:
@@ -114,7 +119,7 @@ class CasesNamespace(Namespace):
             except Unauthenticated as error:
                 raise ConnectionRefusedError(error.message) from None
             _tokens[request.sid] = str(token)
-        elif not has_identity():
+        elif not _signed_in():
             raise ConnectionRefusedError("Sign in first: a join link, a party token or a staff login.")
 
     def on_disconnect(self, reason=None):

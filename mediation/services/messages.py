@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from mediation import clock
-from mediation.errors import Conflict, Invalid, InvalidTransition
+from mediation.errors import Conflict, Invalid, InvalidTransition, NotFound
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Message, ReadMarker
 from mediation.services import events, policy, uow, workflow
@@ -96,9 +96,15 @@ def catch_up(actor: Actor, case_id: int, since: int) -> Page:
 
 
 def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
-    """Move the actor's read marker forward (never back). Returns the marker's message id."""
+    """Move the actor's read marker forward (never back). Returns the marker's message id.
+
+    Raises NotFound (the case, or `message_id` is no message of that channel), Forbidden (channel).
+    """
     with uow.transaction():
         policy.require(actor, Action.READ_CHANNEL, db.session.get(Case, case_id), channel=channel)
+        if db.session.scalar(select(Message.id).where(
+                Message.id == message_id, Message.case_id == case_id, Message.channel == channel)) is None:
+            raise NotFound("No such message in this channel.")
         marker = db.session.scalar(select(ReadMarker).where(
             ReadMarker.case_id == case_id, ReadMarker.sender == actor.key, ReadMarker.channel == channel))
         if marker is None:

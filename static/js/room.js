@@ -101,9 +101,9 @@ async function loadOlder() {
 const socket = io("/cases", { transports: ["websocket"] });
 
 socket.on("connect", () => {
-  els.connection.textContent = t.connected;
   socket.emit("join", { case_id: caseId, since: lastId || null }, (ack) => {
     if (!ack || !ack.ok) { els.connection.textContent = ack?.error?.message || t.error; return; }
+    els.connection.textContent = t.connected; // "live" once in the room, not merely connected
     ack.messages.forEach((m) => addMessage(m));
     if (!lastId && ack.has_older) els.older.hidden = false;
     applyCase(ack.case, ack.allowed_actions);
@@ -115,20 +115,32 @@ socket.on("connect", () => {
 });
 socket.on("disconnect", () => { els.connection.textContent = t.reconnecting; });
 socket.on("connect_error", () => { els.connection.textContent = t.reconnecting; });
-socket.on("message", (message) => { if (message.case_id === caseId) addMessage(message); });
+socket.on("message", (message) => {
+  if (message.case_id !== caseId) return;
+  addMessage(message);
+  if (isJoint(message) && message.author_role === typingRole) stopTyping(); // they finished typing
+});
 socket.on("case_event", onCaseEvent);
 socket.on("presence", (p) => { if (p.case_id === caseId) showPresence(p.roles); });
 let typingTimer = null;
+let typingRole = null;
+function stopTyping() {
+  clearTimeout(typingTimer);
+  typingRole = null;
+  els.typing.textContent = "";
+}
 socket.on("typing", (p) => {
-  if (p.case_id !== caseId) return;
+  if (p.case_id !== caseId || (p.channel ?? "joint") !== "joint") return;
+  typingRole = p.role;
   els.typing.textContent = fmt(t.typing, { name: p.name || labels.roles[p.role] });
   clearTimeout(typingTimer);
-  typingTimer = setTimeout(() => { els.typing.textContent = ""; }, 3000);
+  typingTimer = setTimeout(stopTyping, 3000);
 });
 
+const listFormat = new Intl.ListFormat(labels.locale, { style: "long", type: "conjunction" });
 function showPresence(roles) {
   const names = (roles || []).map((r) => labels.roles[r] || r);
-  els.presence.textContent = names.length ? `${t.online} ${names.join(", ")}` : "";
+  els.presence.textContent = names.length ? `${t.online} ${listFormat.format(names)}` : "";
 }
 
 function send(body, clientId) {
@@ -144,6 +156,7 @@ function send(body, clientId) {
       }
       if (node) {
         node.classList.add("failed");
+        node.tabIndex = 0; // the retry works from the keyboard too
         node.querySelector(".when").textContent = ack?.error?.message || t.not_sent;
       }
     });
@@ -161,8 +174,16 @@ els.composer.addEventListener("submit", (event) => {
   if (!body) return;
   const clientId = crypto.randomUUID();
   const node = messageNode({ body, client_id: clientId, author_role: me.role }, true);
-  node.addEventListener("click", () => {
-    if (node.classList.contains("failed")) { node.classList.remove("failed"); send(body, clientId); }
+  const retry = () => {
+    if (!node.classList.contains("failed")) return;
+    node.classList.remove("failed");
+    node.removeAttribute("tabindex");
+    node.querySelector(".when").textContent = t.sending;
+    send(body, clientId);
+  };
+  node.addEventListener("click", retry);
+  node.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); retry(); }
   });
   els.messages.append(node);
   scrollToEnd();
@@ -171,6 +192,8 @@ els.composer.addEventListener("submit", (event) => {
 });
 
 els.body.addEventListener("keydown", (event) => {
+  // Enter while an input method (pinyin, …) is composing picks a candidate; it must not send.
+  if (event.isComposing || event.keyCode === 229) return;
   if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); els.composer.requestSubmit(); }
 });
 let lastTyping = 0;
@@ -203,13 +226,17 @@ function applyCase(kase, actions) {
   }
 }
 
+// "7 days" / "7天": the unit in the viewer's language, not a bare "d".
+const duration = (count, unit) => new Intl.NumberFormat(labels.locale, { style: "unit", unit, unitDisplay: "long" })
+  .format(count);
+
 function renderDeadline() {
   const at = state.case.deadline_at;
   if (!at) { els.deadline.textContent = "—"; return; }
   const when = new Date(at);
   const hours = Math.round((when - Date.now()) / 36e5);
   const left = hours <= 0 ? t.passed
-    : fmt(t.left, { time: hours >= 48 ? `${Math.round(hours / 24)} d` : `${hours} h` });
+    : fmt(t.left, { time: hours >= 48 ? duration(Math.round(hours / 24), "day") : duration(hours, "hour") });
   els.deadline.replaceChildren(el("time", { datetime: at }, `${timeFormat.format(when)} (${left})`));
 }
 
@@ -233,7 +260,8 @@ function proposalNode(p) {
   return el("li", { class: `proposal proposal-${p.state}`, "data-id": p.id },
     el("p", { class: "who" }, `#${p.id} · ${t.by} ${mine ? t.you : labels.roles[p.author_role]} · `,
       el("span", { class: "pstate" }, labels.proposal_states[p.state] || p.state)),
-    el("p", {}, `${t.refund}: ${money(p.buyer_refund)} · ${t.release}: ${money(p.seller_release)}`),
+    el("p", { class: "amount" }, `${t.refund}: `, el("strong", {}, money(p.buyer_refund))),
+    el("p", { class: "amount" }, `${t.release}: `, el("strong", {}, money(p.seller_release))),
     el("p", { class: "muted" }, p.return_required ? t.return_required : t.no_return),
     p.terms ? el("p", { class: "terms" }, p.terms) : "",
     p.state === "open" ? el("p", { class: "muted" }, `${t.valid_until} ${timeFormat.format(new Date(p.expires_at))}`) : "",

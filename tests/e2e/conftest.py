@@ -38,9 +38,16 @@ class Room:
     page: object  # playwright.sync_api.Page
     role: str
     errors: list[str] = field(default_factory=list)
+    _labels: dict | None = None
 
     def locator(self, selector: str):
         return self.page.locator(selector)
+
+    def label(self, table: str, key: str) -> str:
+        """A word as this viewer's page shows it (the parties may read different languages)."""
+        if self._labels is None:
+            self._labels = self.page.evaluate("JSON.parse(document.getElementById('labels').textContent)")
+        return self._labels[table][key]
 
 
 def record_console(room: Room, message) -> None:

@@ -81,7 +81,7 @@ class Receiver:
 class Handler(BaseHTTPRequestHandler):
     timeout = WAIT  # a stuck connection cannot hold a handler thread for longer
 
-    def do_POST(self):  # noqa: N802 (the name http.server calls)
+    def do_POST(self):  # the name http.server calls
         length = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(length)
         if self.path == "/moved":

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
+import websocket
 
 NAMESPACE = "/cases"
 TIMEOUT = 5.0  # seconds; only ever reached when something is broken
@@ -29,17 +30,29 @@ def wait_until(condition: Callable[[], Any], timeout: float = TIMEOUT, interval:
         time.sleep(interval)
 
 
+class _PromptlyClosingWebSocket(websocket.WebSocket):
+    """The client's reading thread usually takes the server's closing frame, and `close` would then wait
+    its whole default timeout (3 s) for it. The server has the disconnect by then; don't wait."""
+
+    def close(self, status: int = websocket.STATUS_NORMAL, reason: bytes = b"",
+              timeout: float = 0.05) -> None:
+        super().close(status, reason, timeout)
+
+
 class RoomClient:
     """One browser tab or app: connects with a party token or a session cookie, records what it hears."""
 
     def __init__(self, url: str, *, token: str | None = None, cookie: str | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, origin: str | None = None):
         self.url = url
         self.auth = {"token": token} if token is not None else None
         self.headers = dict(headers or {})
         if cookie is not None:
             self.headers["Cookie"] = cookie
-        self.sio = socketio.Client(reconnection=False)
+        websocket_options: dict[str, Any] = {"class_": _PromptlyClosingWebSocket}
+        if origin is not None:  # the page the connection claims to come from (default: the server's own)
+            websocket_options["origin"] = origin
+        self.sio = socketio.Client(reconnection=False, websocket_extra_options=websocket_options)
         self.received: list[tuple[str, Any]] = []
         self.refusal: Any = None
         self.joined: set[int] = set()
@@ -75,7 +88,8 @@ class RoomClient:
         return ack
 
     def send(self, case_id: int, body: str, client_id: str, channel: str = "joint") -> dict:
-        return self.call("send", {"case_id": case_id, "channel": channel, "body": body, "client_id": client_id})
+        return self.call("send", {"case_id": case_id, "channel": channel, "body": body,
+                                  "client_id": client_id})
 
     # ---- server → client ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from mediation.errors import InvalidTransition
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Platform
 from mediation.services import workflow
+from mediation.services.actors import PartyActor, PlatformActor
 
 S = CaseState
 
@@ -154,3 +155,29 @@ def test_chat_runs_until_the_case_closes_and_caucus_only_during_mediation(case_i
     assert workflow.channel_open(case, "joint") is joint
     assert workflow.channel_open(case, "caucus:buyer") is caucus
     assert workflow.channel_open(case, "caucus:seller") is caucus
+
+
+def actor(name: str):
+    return {"buyer": PartyActor(party_id=101, case_id=10, role="buyer"),
+            "seller": PartyActor(party_id=102, case_id=10, role="seller"),
+            "platform": PlatformActor(1)}[name]
+
+
+@pytest.mark.parametrize(("state", "who", "expected"), [
+    (S.OPEN, "buyer", ["send_message", "propose", "withdraw_case"]),
+    (S.OPEN, "seller", ["send_message", "propose"]),
+    (S.OPEN, "platform", ["issue_join_link"]),
+    (S.NEGOTIATION, "buyer", ["send_message", "propose", "withdraw_case"]),
+    (S.MEDIATION, "seller", ["send_message", "propose"]),
+    (S.SETTLED, "buyer", ["send_message"]),
+    (S.SETTLED, "platform", ["confirm_execution", "issue_join_link"]),
+    (S.RULED, "buyer", ["send_message"]),
+    (S.RULED, "platform", ["issue_join_link"]),
+    (S.FINAL, "platform", ["confirm_execution", "issue_join_link"]),
+    (S.WITHDRAWN, "platform", ["confirm_execution", "issue_join_link"]),
+    (S.CLOSED, "buyer", []),
+    (S.CLOSED, "platform", []),
+])
+def test_allowed_actions_offer_what_both_the_policy_and_the_state_permit(state, who, expected):
+    case = Case(id=10, platform_id=1, claimant_role="buyer", state=state)
+    assert workflow.allowed_actions(case, actor(who)) == expected
