@@ -77,7 +77,8 @@ class Cases(MethodView):
         actor = current_platform()
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
-            raise Invalid("The Idempotency-Key is not valid.", {"Idempotency-Key": ["Use 1 to 255 printable characters."]})
+            raise Invalid("The Idempotency-Key is not valid.",
+                          {"Idempotency-Key": ["Use 1 to 255 printable characters."]})
         opened = cases.open_case(actor, data, key)
         links = {role: join_url(token) for role, token in opened.join_tokens.items()}
         headers = {"Idempotent-Replayed": "true"} if opened.replayed else {}

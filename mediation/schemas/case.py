@@ -118,8 +118,8 @@ class CasePageOut(Schema):
 
 class JoinLinkIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(("buyer", "seller")))
-    revoke_previous = fields.Boolean(load_default=False,
-                                     metadata={"description": "Make every earlier link and token of this party invalid"})
+    revoke_previous = fields.Boolean(
+        load_default=False, metadata={"description": "Make every earlier link and token of this party invalid"})
 
 
 class JoinLinkOut(Schema):
