@@ -43,7 +43,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     socketio.init_app(app, message_queue=app.config["REDIS_URL"], async_mode="threading",
-                      max_http_buffer_size=64 * 1024)
+                      max_http_buffer_size=64 * 1024, async_handlers=False)
 
 
 def _init_adapters(app: Flask) -> None:

@@ -9,24 +9,28 @@ import contextlib
 import functools
 import logging
 import socket
+from datetime import datetime
 from http import HTTPStatus
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
 from marshmallow import Schema, ValidationError
 
+from mediation import clock
 from mediation.errors import DomainError, Unauthenticated
 from mediation.realtime import presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
 from mediation.schemas.case import RoomCaseOut
-from mediation.schemas.chat import MessageOut, ProposalOut
+from mediation.schemas.chat import ProposalOut, message_json
 from mediation.services import access, messages, room
-from mediation.services.actors import Anonymous
+from mediation.services.actors import Anonymous, PartyActor
 from mediation.services.events import case_room, channel_room
 from mediation.web.identity import party_case_ids, session_actor
 
 log = logging.getLogger(__name__)
-_tokens: dict[str, str] = {}  # sid -> party token, re-checked on every event (revocation)
+# sid -> (party proven by token at connect, token expiry). The services re-check the party's link
+# generation inside every command's transaction, so a revocation still stops the very next event.
+_identities: dict[str, tuple[PartyActor, datetime]] = {}
 
 
 def _error(code: int, message: str, errors: dict | None = None) -> dict:
@@ -49,8 +53,13 @@ def _send_frames_at_once() -> None:
 
 
 def _actor(case_id: int):
-    token = _tokens.get(request.sid)
-    actor = access.party_from_token(token) if token else session_actor(case_id)
+    proven = _identities.get(request.sid)
+    if proven is not None:
+        actor, expires_at = proven
+        if clock.now() >= expires_at:
+            raise Unauthenticated("This token has expired. Ask the marketplace for a new link.")
+        return actor
+    actor = session_actor(case_id)
     if isinstance(actor, Anonymous):
         raise Unauthenticated("Sign in again.")
     return actor
@@ -76,13 +85,19 @@ def _leave_case(case_id: int) -> None:
     _announce_left(presence.leave(case_id, request.sid))
 
 
+@functools.cache
+def _schema(schema: type[Schema]) -> Schema:
+    """One instance per schema: loading is stateless, and building a schema costs more than a load."""
+    return schema()
+
+
 def _load(schema: type[Schema], args: tuple) -> dict:
     """One JSON object is a payload; no argument reads as {}; anything else is refused."""
     if not args:
-        return schema().load({})
+        return _schema(schema).load({})
     if len(args) > 1 or not isinstance(args[0], dict):
         raise ValidationError({"_schema": ["Send one JSON object, such as {\"case_id\": 1}."]})
-    return schema().load(args[0])
+    return _schema(schema).load(args[0])
 
 
 def handler(schema: type[Schema]):
@@ -93,11 +108,10 @@ def handler(schema: type[Schema]):
             try:
                 payload = _load(schema, args)
                 try:
-                    actor = _actor(payload["case_id"])
+                    return method(self, payload, _actor(payload["case_id"]))
                 except Unauthenticated:
                     _leave_case(payload["case_id"])
                     raise
-                return method(self, payload, actor)
             except ValidationError as error:
                 return _error(422, "Some fields are not valid.", error.messages)
             except DomainError as error:
@@ -115,15 +129,15 @@ class CasesNamespace(Namespace):
         token = auth.get("token") if isinstance(auth, dict) else None
         if token:
             try:
-                access.party_from_token(str(token))
+                actor = access.party_from_token(str(token))
             except Unauthenticated as error:
                 raise ConnectionRefusedError(error.message) from None
-            _tokens[request.sid] = str(token)
+            _identities[request.sid] = (actor, access.token_expiry(str(token)))
         elif not _signed_in():
             raise ConnectionRefusedError("Sign in first: a join link, a party token or a staff login.")
 
     def on_disconnect(self, reason=None):
-        _tokens.pop(request.sid, None)
+        _identities.pop(request.sid, None)
         _announce_left(presence.leave_all(request.sid))
 
     @handler(JoinIn)
@@ -135,14 +149,15 @@ class CasesNamespace(Namespace):
         emit("presence", {"case_id": data["case_id"], "role": actor.role, "name": getattr(actor, "name", ""),
                           "online": True, "roles": roles}, to=case_room(data["case_id"]), include_self=False)
         return {"ok": True, "case": RoomCaseOut().dump(snapshot.case),
-                "messages": MessageOut(many=True).dump(snapshot.messages), "has_older": snapshot.has_older,
+                "messages": [message_json(m) for m in snapshot.messages], "has_older": snapshot.has_older,
                 "proposals": ProposalOut(many=True).dump(snapshot.proposals),
                 "allowed_actions": snapshot.allowed_actions, "channels": list(snapshot.channels),
                 "online": roles}
 
     @handler(SendIn)
     def on_send(self, data, actor):
-        sent = messages.send_message(actor, data["case_id"], data["channel"], data["body"], data["client_id"])
+        sent = messages.send_message(actor, data["case_id"], data["channel"], data["body"], data["client_id"],
+                                     origin=request.sid)
         return {"ok": True, "id": sent.message.id, "created_at": sent.message.created_at.isoformat(),
                 "duplicate": sent.duplicate}
 

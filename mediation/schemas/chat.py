@@ -25,6 +25,13 @@ class MessageOut(Schema):
     created_at = fields.DateTime()
 
 
+def message_json(message) -> dict:
+    """MessageOut's shape without marshmallow: every chat message passes through here (broadcast, acks)."""
+    return {"id": message.id, "case_id": message.case_id, "channel": message.channel,
+            "author_role": message.author_role, "author_name": message.author_name, "body": message.body,
+            "client_id": message.client_id, "created_at": message.created_at.isoformat()}
+
+
 class HistoryArgs(Schema):
     channel = fields.String(load_default="joint", validate=validate.OneOf(CHANNELS))
     before = fields.Integer(validate=validate.Range(min=1))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from mediation import clock
 from mediation.errors import Unauthenticated
@@ -105,5 +105,29 @@ def party_from_grant(claims: dict) -> PartyActor | None:
     return _actor(party)
 
 
+# Checked on every party command: built once, plain Core (no ORM entity to load).
+_GENERATION = (select(Party.__table__.c.link_generation)
+               .where(Party.__table__.c.id == bindparam("party_id")))
+
+
+def require_current(actor: PartyActor) -> None:
+    """Raise Unauthenticated if the party's links were revoked after `actor` was proven.
+
+    Services call this inside their own transaction, so a revocation that committed first always wins.
+    """
+    if actor.generation is None:
+        return
+    current = db.session.execute(_GENERATION, {"party_id": actor.party_id}).scalar()
+    if current != actor.generation:
+        raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
+
+
+def token_expiry(token: str) -> datetime:
+    """When a (valid) party token expires; for connections that keep the identity they proved."""
+    claims = _serializer("party").loads(token[len(PARTY_TOKEN_PREFIX):])
+    return datetime.fromtimestamp(claims["e"], UTC)
+
+
 def _actor(party: Party) -> PartyActor:
-    return PartyActor(party_id=party.id, case_id=party.case_id, role=party.role, name=party.name)
+    return PartyActor(party_id=party.id, case_id=party.case_id, role=party.role, name=party.name,
+                      generation=party.link_generation)

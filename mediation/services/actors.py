@@ -1,7 +1,7 @@
 """Who is acting. Plain values (ids, not ORM rows) so they cross threads and transactions safely."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -10,6 +10,8 @@ class PartyActor:
     case_id: int
     role: str  # buyer or seller
     name: str = ""
+    # The party's link generation when this identity was proven; services re-check it (revocation).
+    generation: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

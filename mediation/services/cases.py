@@ -14,7 +14,7 @@ from mediation.models import Case, CaseEvent, IdempotencyKey, Party, Platform, P
 from mediation.models.event_log import canonical_json
 from mediation.money import Money
 from mediation.services import access, events, policy, uow, workflow
-from mediation.services.actors import Actor, PlatformActor
+from mediation.services.actors import Actor, PartyActor, PlatformActor
 from mediation.services.policy import Action
 
 _LOCALES = {"zh": "zh_Hans_CN", "zh-CN": "zh_Hans_CN", "zh_CN": "zh_Hans_CN", "zh-Hans": "zh_Hans_CN",
@@ -29,7 +29,12 @@ class OpenedCase:
 
 
 def load(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **context) -> Case:
-    """Load a case and check `actor` may do `action` on it; missing and hidden look alike (404)."""
+    """Load a case and check `actor` may do `action` on it; missing and hidden look alike (404).
+
+    A party's identity is re-checked here, inside the caller's transaction: revoked links stop at once.
+    """
+    if isinstance(actor, PartyActor):
+        access.require_current(actor)
     return policy.require(actor, action, db.session.get(Case, case_id), **context)
 
 

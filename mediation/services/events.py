@@ -15,7 +15,7 @@ from mediation.models import Case, CaseEvent, Message, WebhookDelivery, WebhookE
 from mediation.models.event_log import GENESIS
 from mediation.money import Money
 from mediation.schemas.case import CaseOut, RoomCaseOut
-from mediation.schemas.chat import MessageOut
+from mediation.schemas.chat import message_json
 from mediation.services import uow
 from mediation.services.actors import Actor
 
@@ -67,11 +67,11 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
     return event
 
 
-def broadcast_message(message: Message) -> None:
-    """Stage a new chat message for everyone in its channel's room."""
-    data = MessageOut().dump(message)
+def broadcast_message(message: Message, skip: str | None = None) -> None:
+    """Stage a new chat message for everyone in its channel's room (but the connection `skip`)."""
+    data = message_json(message)
     room = channel_room(message.case_id, message.channel)
-    uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE))
+    uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE, skip_sid=skip))
 
 
 def _write_outbox(case: Case, event: CaseEvent) -> None:

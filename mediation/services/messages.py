@@ -5,18 +5,22 @@ million messages in the case.
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mediation import clock
-from mediation.errors import Conflict, Invalid, InvalidTransition, NotFound
+from mediation.errors import Invalid, InvalidTransition, NotFound
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Message, ReadMarker
 from mediation.services import events, policy, uow, workflow
 from mediation.services.actors import Actor, PartyActor
+from mediation.services.cases import load
 from mediation.services.policy import Action
 
 
@@ -33,33 +37,45 @@ class Page:
     has_older: bool
 
 
-def send_message(actor: Actor, case_id: int, channel: str, body: str, client_id: str) -> Sent:
+def send_message(actor: Actor, case_id: int, channel: str, body: str, client_id: str,
+                 origin: str | None = None) -> Sent:
     """Store a message and stage its broadcast. The same client_id again returns the stored one.
+
+    `origin` names the connection the message came from; it learns the result from its ack, so the
+    broadcast skips it (the sender's other connections still receive the message).
 
     Raises NotFound, Forbidden (channel), InvalidTransition (channel closed), Invalid (body).
     The respondent's first message moves an open case to negotiation (case.negotiation_started).
     """
     body = _clean(body)
-    try:
-        with uow.transaction():
-            case = _load_case(actor, case_id, channel)
-            earlier = _stored(case_id, actor, client_id)
-            if earlier is not None:
-                return Sent(earlier, True, case)
-            message = Message(case_id=case.id, channel=channel, sender=actor.key, author_role=actor.role,
-                              author_name=getattr(actor, "name", ""), body=body, client_id=client_id,
-                              created_at=clock.now())
-            db.session.add(message)
-            db.session.flush()
-            note_response(case, actor)
-            events.broadcast_message(message)
-    except Conflict:
-        # Two sends with one client_id raced; the other one stored it.
-        earlier = _stored(case_id, actor, client_id)
-        if earlier is None:
-            raise
-        return Sent(earlier, True, db.session.get(Case, case_id))
+    with uow.transaction():
+        case = _load_case(actor, case_id, channel)
+        message = _insert_once(case, actor, channel, body, client_id)
+        if message is None:
+            return Sent(_stored(case_id, actor, client_id), True, case)
+        note_response(case, actor)
+        events.broadcast_message(message, skip=origin)
     return Sent(message, False, case)
+
+
+def _insert_once(case: Case, actor: Actor, channel: str, body: str, client_id: str) -> Message | None:
+    """INSERT … ON CONFLICT DO NOTHING: one statement stores the message unless this sender already
+    stored this client_id (then None). Concurrent resends cannot both insert; the unique key decides."""
+    values = {"case_id": case.id, "channel": channel, "sender": actor.key, "author_role": actor.role,
+              "author_name": getattr(actor, "name", ""), "body": body, "client_id": client_id,
+              "created_at": clock.now()}
+    new_id = db.session.execute(_insert_statement(db.engine.dialect.name), values).scalar()
+    return None if new_id is None else Message(id=new_id, **values)
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    """Built once per dialect: chat is the hottest write path, and building the statement cost as much
+    as running it."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(Message.__table__)
+            .on_conflict_do_nothing(index_elements=["case_id", "sender", "client_id"])
+            .returning(Message.__table__.c.id))
 
 
 def note_response(case: Case, actor: Actor) -> None:
@@ -72,7 +88,7 @@ def note_response(case: Case, actor: Actor) -> None:
 def history(actor: Actor, case_id: int, channel: str = "joint", before: int | None = None,
             limit: int | None = None) -> Page:
     """The newest `limit` messages of a channel older than message id `before`, oldest first."""
-    policy.require(actor, Action.READ_CHANNEL, db.session.get(Case, case_id), channel=channel)
+    load(actor, case_id, Action.READ_CHANNEL, channel=channel)
     limit = limit or current_app.config["HISTORY_PAGE"]
     query = (select(Message).where(Message.case_id == case_id, Message.channel == channel)
              .order_by(Message.id.desc()).limit(limit + 1))
@@ -84,7 +100,7 @@ def history(actor: Actor, case_id: int, channel: str = "joint", before: int | No
 
 def catch_up(actor: Actor, case_id: int, since: int) -> Page:
     """Messages after id `since` in every channel the actor may read, oldest first (bounded)."""
-    case = policy.require(actor, Action.VIEW_CASE, db.session.get(Case, case_id))
+    case = load(actor, case_id)
     limit = current_app.config["CATCH_UP_LIMIT"]
     rows: list[Message] = []
     for channel in policy.readable_channels(actor, case):
@@ -101,7 +117,7 @@ def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
     Raises NotFound (the case, or `message_id` is no message of that channel), Forbidden (channel).
     """
     with uow.transaction():
-        policy.require(actor, Action.READ_CHANNEL, db.session.get(Case, case_id), channel=channel)
+        load(actor, case_id, Action.READ_CHANNEL, channel=channel)
         if db.session.scalar(select(Message.id).where(
                 Message.id == message_id, Message.case_id == case_id, Message.channel == channel)) is None:
             raise NotFound("No such message in this channel.")
@@ -116,7 +132,7 @@ def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
 
 
 def _load_case(actor: Actor, case_id: int, channel: str) -> Case:
-    case = policy.require(actor, Action.SEND_MESSAGE, db.session.get(Case, case_id), channel=channel)
+    case = load(actor, case_id, Action.SEND_MESSAGE, channel=channel)
     if not workflow.channel_open(case, channel):
         raise InvalidTransition(
             "The case is closed." if case.state == CaseState.CLOSED

@@ -6,7 +6,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,6 +20,9 @@ from mediation.extensions import db
 from mediation.models.sqlite import write_intent
 
 log = logging.getLogger(__name__)
+# SQLite has one writer at a time. Threads of this process queue here and wake the moment the writer
+# before them commits, instead of sleeping in SQLite's busy handler (which made tail latency jump).
+_sqlite_writer = threading.Lock()
 _PENDING = "after_commit"
 _DEPTH = "uow_depth"
 
@@ -40,6 +45,8 @@ def transaction() -> Iterator[None]:
         session.commit()
     token = write_intent.set(True)
     session.info[_DEPTH] = 1
+    writer = _sqlite_writer if session.get_bind().dialect.name == "sqlite" else contextlib.nullcontext()
+    writer.__enter__()
     try:
         yield
         session.commit()
@@ -55,6 +62,7 @@ def transaction() -> Iterator[None]:
         _abandon(session)
         raise
     finally:
+        writer.__exit__(None, None, None)
         session.info[_DEPTH] = 0
         write_intent.reset(token)
     _release(session)
