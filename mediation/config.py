@@ -77,5 +77,7 @@ def from_environment() -> dict:
 def engine_options(uri: str) -> dict:
     if uri.startswith("sqlite"):
         # Threads of the one-process server share the file; WAL lets readers go on while one writes.
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        # Connections are kept, not reopened: every new one pays for its PRAGMAs, and the one-process
+        # server runs a thread per connected client.
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}, "pool_size": 64, "max_overflow": 64}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}

@@ -51,7 +51,7 @@ def send_message(data, case_id: int):
     actor = current_actor(case_id)
     sent = messages.send_message(actor, case_id, data["channel"], data["body"], data["client_id"])
     return {"id": sent.message.id, "created_at": sent.message.created_at, "duplicate": sent.duplicate,
-            "message": sent.message, "case": case_view(sent.case, actor)}
+            "message": sent.message, "case": case_view(cases.get_case(actor, case_id), actor)}
 
 
 @blp.route("/cases/<int:case_id>/proposals", methods=["GET"])

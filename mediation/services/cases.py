@@ -5,10 +5,10 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from mediation import clock
-from mediation.errors import Invalid, InvalidTransition
+from mediation.errors import Invalid, InvalidTransition, Unauthenticated
 from mediation.extensions import db
 from mediation.models import Case, CaseEvent, IdempotencyKey, Party, Platform, Proposal, ProposalState
 from mediation.models.event_log import canonical_json
@@ -33,9 +33,47 @@ def load(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **contex
 
     A party's identity is re-checked here, inside the caller's transaction: revoked links stop at once.
     """
-    if isinstance(actor, PartyActor):
-        access.require_current(actor)
-    return policy.require(actor, action, db.session.get(Case, case_id), **context)
+    if isinstance(actor, PartyActor) and actor.generation is not None:
+        case = _load_for_party(actor, case_id)
+    else:
+        case = db.session.get(Case, case_id)
+    return policy.require(actor, action, case, **context)
+
+
+# The case and the party's current link generation in one round trip: every party command starts here.
+_CASE_AND_GENERATION = select(Case, select(Party.link_generation).where(
+    Party.id == bindparam("party_id")).scalar_subquery()).where(Case.id == bindparam("case_id"))
+
+
+_CASES = Case.__table__
+_REF_COLUMNS = (_CASES.c.id, _CASES.c.platform_id, _CASES.c.state, _CASES.c.claimant_role)
+_REF_FOR_PARTY = select(*_REF_COLUMNS, select(Party.link_generation).where(
+    Party.id == bindparam("party_id")).scalar_subquery().label("generation")).where(_CASES.c.id == bindparam("case_id"))
+_REF = select(*_REF_COLUMNS).where(_CASES.c.id == bindparam("case_id"))
+
+
+def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **context):
+    """Like `load`, but returns a plain row (id, platform_id, state, claimant_role) instead of a Case:
+    for the chat's hot path, which only needs to know who may post where. Same checks, same errors."""
+    if isinstance(actor, PartyActor) and actor.generation is not None:
+        ref = db.session.execute(_REF_FOR_PARTY, {"party_id": actor.party_id, "case_id": case_id}).first()
+        if ref is None:
+            access.require_current(actor)
+        elif ref.generation != actor.generation:
+            raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
+    else:
+        ref = db.session.execute(_REF, {"case_id": case_id}).first()
+    return policy.require(actor, action, ref, **context)
+
+
+def _load_for_party(actor: PartyActor, case_id: int) -> Case | None:
+    row = db.session.execute(_CASE_AND_GENERATION, {"party_id": actor.party_id, "case_id": case_id}).first()
+    if row is None:
+        access.require_current(actor)  # a revoked party hears "revoked", not "no such case"
+        return None
+    if row[1] != actor.generation:
+        raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
+    return row[0]
 
 
 def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = None) -> OpenedCase:
