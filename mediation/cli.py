@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from mediation.extensions import socketio
-from mediation.services import admin, chain, webhooks
+from mediation.services import admin, chain, deadlines, webhooks
 
 group = AppGroup("mediation", help="Operate Mediation.")
 
@@ -74,6 +74,14 @@ def deliver_webhooks(once: bool) -> None:
         stop.set()
 
 
+@group.command("tick")
+def tick() -> None:
+    """Move cases whose deadline passed, expire lapsed proposals (safe to run from several workers)."""
+    report = deadlines.tick()
+    click.echo(f"{len(report.escalated)} case(s) sent to mediation, "
+               f"{len(report.expired_proposals)} proposal(s) expired.")
+
+
 @group.command("verify")
 @click.argument("case_id", type=int, required=False)
 def verify(case_id: int | None) -> None:
@@ -98,7 +106,19 @@ def serve(host: str | None, port: int | None) -> None:
     if app.config["BACKGROUND_WORKERS"]:
         threading.Thread(target=webhooks.run_forever, args=(app, threading.Event()), daemon=True,
                          name="webhook-deliverer").start()
+        threading.Thread(target=_tick_forever, args=(app,), daemon=True, name="scheduler").start()
     click.echo(f"Serving on http://{host}:{port}/")
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # this command *is* the server; let app.run serve
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
+
+
+def _tick_forever(app, every_seconds: float = 30.0) -> None:
+    """The one-process server's scheduler; `flask mediation tick` (from cron) does the same on its own."""
+    stop = threading.Event()
+    while not stop.wait(every_seconds):
+        try:
+            with app.app_context():
+                deadlines.tick()
+        except Exception:
+            app.logger.exception("scheduler tick failed")

@@ -22,7 +22,7 @@ from mediation import clock, create_app
 from mediation.extensions import db, socketio
 from mediation.money import Money
 from mediation.services import access, admin, cases
-from mediation.services.actors import PartyActor, PlatformActor
+from mediation.services.actors import PartyActor, PlatformActor, StaffActor
 
 PG_URL = os.environ.get("MEDIATION_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("MEDIATION_TEST_REDIS_URL")
@@ -177,6 +177,20 @@ def make_platform(app):
     def make(name: str | None = None, webhook_url: str | None = None) -> PlatformInfo:
         created = admin.create_platform(name or f"Platform {next(_counter)}", webhook_url)
         return PlatformInfo(created.platform_id, created.api_key, created.webhook_secret)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """A staff account through the real service; returns its StaffActor."""
+
+    def make(role: str = "mediator", name: str | None = None, **fields) -> StaffActor:
+        number = next(_counter)
+        name = name or f"{role.title()} {number}"
+        user_id = admin.create_user(email=fields.pop("email", f"{role}{number}@example.com"), name=name, role=role,
+                                    password=fields.pop("password", "a long password"), **fields)
+        return StaffActor(user_id=user_id, role=role, name=name)
 
     return make
 

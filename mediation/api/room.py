@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor
 from mediation.api.cases import _document_errors, case_view
-from mediation.schemas.case import EventOut, PartyTokenIn, PartyTokenOut, ReasonIn
+from mediation.schemas.case import EventOut, ExtendIn, PartyTokenIn, PartyTokenOut, ReasonIn
 from mediation.schemas.chat import (
     HistoryArgs,
     MessageIn,
@@ -14,7 +14,7 @@ from mediation.schemas.chat import (
     ProposalOut,
     SentOut,
 )
-from mediation.services import access, cases, messages, proposals
+from mediation.services import access, cases, deadlines, messages, proposals
 
 blp = Blueprint("room", __name__, url_prefix="/api/v1", description="Case room actions, for parties")
 PARTY = [{"partyToken": []}]
@@ -106,6 +106,27 @@ def withdraw_case(data, case_id: int):
     """The claimant withdraws the dispute."""
     actor = current_actor(case_id)
     return {"case": case_view(cases.withdraw_case(actor, case_id, data["reason"]), actor)}
+
+
+@blp.route("/cases/<int:case_id>/escalate", methods=["POST"])
+@blp.arguments(ReasonIn)
+@blp.response(200)
+@blp.doc(security=PARTY)
+@_document_errors(400, 401, 403, 404, 409, 422)
+def escalate_case(data, case_id: int):
+    """Ask for a neutral mediator (from negotiation). Answered with the case."""
+    actor = current_actor(case_id)
+    return {"case": case_view(deadlines.escalate_case(actor, case_id, data["reason"]), actor)}
+
+
+@blp.route("/cases/<int:case_id>/deadlines/extend", methods=["POST"])
+@blp.arguments(ExtendIn)
+@blp.response(200)
+@_document_errors(400, 401, 403, 404, 409, 422)
+def extend_deadline(data, case_id: int):
+    """The case's mediator extends its deadline, with a reason; both parties' deadline moves alike."""
+    actor = current_actor(case_id)
+    return {"case": case_view(deadlines.extend_deadline(actor, case_id, data["days"], data["reason"]), actor)}
 
 
 @blp.route("/cases/<int:case_id>/events", methods=["GET"])

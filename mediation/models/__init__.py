@@ -5,10 +5,10 @@ from mediation.models.message import CHANNELS, Message, ReadMarker
 from mediation.models.outbox import DeliveryAttempt, WebhookDelivery, WebhookMessage
 from mediation.models.platform import ApiKey, Platform, WebhookEndpoint
 from mediation.models.proposal import Proposal, ProposalState
-from mediation.models.user import User
+from mediation.models.user import MediatorConflict, User
 
 __all__ = [
     "CHANNELS", "REASONS", "ApiKey", "Case", "CaseEvent", "CaseState", "DeliveryAttempt",
-    "IdempotencyKey", "Message", "Party", "Platform", "Proposal", "ProposalState", "ReadMarker",
+    "IdempotencyKey", "MediatorConflict", "Message", "Party", "Platform", "Proposal", "ProposalState", "ReadMarker",
     "User", "WebhookDelivery", "WebhookEndpoint", "WebhookMessage", "other_role",
 ]

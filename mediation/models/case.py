@@ -71,6 +71,8 @@ class Case(db.Model):
     terms: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     execution_reference: Mapped[str | None] = mapped_column(String(200))
+    # The neutral on the case once it is in mediation.
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: every recorded event bumps it, so two conflicting commands cannot both win.
     version: Mapped[int] = mapped_column(default=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,3 +37,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+
+class MediatorConflict(db.Model):
+    """A mediator declared they cannot be neutral towards a platform or a party (by the platform's id)."""
+
+    __tablename__ = "mediator_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"))
+    party_external_id: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

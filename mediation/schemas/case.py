@@ -136,6 +136,11 @@ class ReasonIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
+class ExtendIn(Schema):
+    days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 30))
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
 class PartyTokenIn(Schema):
     join_token = fields.String(required=True, validate=validate.Length(1, 1000))
 

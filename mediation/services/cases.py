@@ -46,14 +46,14 @@ _CASE_AND_GENERATION = select(Case, select(Party.link_generation).where(
 
 
 _CASES = Case.__table__
-_REF_COLUMNS = (_CASES.c.id, _CASES.c.platform_id, _CASES.c.state, _CASES.c.claimant_role)
+_REF_COLUMNS = (_CASES.c.id, _CASES.c.platform_id, _CASES.c.state, _CASES.c.claimant_role, _CASES.c.mediator_id)
 _REF_FOR_PARTY = select(*_REF_COLUMNS, select(Party.link_generation).where(
     Party.id == bindparam("party_id")).scalar_subquery().label("generation")).where(_CASES.c.id == bindparam("case_id"))
 _REF = select(*_REF_COLUMNS).where(_CASES.c.id == bindparam("case_id"))
 
 
 def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **context):
-    """Like `load`, but returns a plain row (id, platform_id, state, claimant_role) instead of a Case:
+    """Like `load`, but returns a plain row (id, platform_id, state, claimant_role, mediator_id), not a Case:
     for the chat's hot path, which only needs to know who may post where. Same checks, same errors."""
     if isinstance(actor, PartyActor) and actor.generation is not None:
         ref = db.session.execute(_REF_FOR_PARTY, {"party_id": actor.party_id, "case_id": case_id}).first()

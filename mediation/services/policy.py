@@ -25,6 +25,8 @@ class Action(enum.StrEnum):
     WITHDRAW_CASE = "withdraw_case"
     ISSUE_JOIN_LINK = "issue_join_link"
     CONFIRM_EXECUTION = "confirm_execution"
+    ESCALATE = "escalate"
+    EXTEND_DEADLINE = "extend_deadline"
 
 
 def can_view(actor: Actor, case: Case) -> bool:
@@ -35,6 +37,8 @@ def can_view(actor: Actor, case: Case) -> bool:
             return actor.platform_id == case.platform_id
         case StaffActor(role="admin"):
             return True
+        case StaffActor(role="mediator"):
+            return case.mediator_id is not None and case.mediator_id == actor.user_id
         case _:
             return False
 
@@ -45,6 +49,8 @@ def readable_channels(actor: Actor, case: Case) -> tuple[str, ...]:
     match actor:
         case PartyActor():
             return ("joint", f"caucus:{actor.role}")
+        case StaffActor(role="mediator"):
+            return ("joint", "caucus:buyer", "caucus:seller")
         case StaffActor(role="admin"):
             return ("joint",)  # a caucus is that party and the mediator only (PRODUCT.md, Channels)
         case _:
@@ -64,6 +70,8 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
         case Action.READ_CHANNEL:
             return channel in readable_channels(actor, case)
         case Action.SEND_MESSAGE:
+            if isinstance(actor, StaffActor) and actor.role == "mediator":
+                return channel in ("joint", "caucus:buyer", "caucus:seller")
             return party is not None and channel in ("joint", f"caucus:{party.role}")
         case Action.PROPOSE:
             return party is not None
@@ -75,6 +83,10 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
             return party is not None and party.role == case.claimant_role
         case Action.ISSUE_JOIN_LINK | Action.CONFIRM_EXECUTION:
             return isinstance(actor, PlatformActor)
+        case Action.ESCALATE:
+            return party is not None
+        case Action.EXTEND_DEADLINE:
+            return isinstance(actor, StaffActor) and actor.role == "mediator"
     return False
 
 
@@ -87,6 +99,8 @@ _REFUSALS = {
     Action.WITHDRAW_CASE: "Only the party who opened the dispute can withdraw it.",
     Action.ISSUE_JOIN_LINK: "Only the platform can issue join links.",
     Action.CONFIRM_EXECUTION: "Only the platform can confirm that an outcome was executed.",
+    Action.ESCALATE: "Only the buyer or the seller can ask for a mediator.",
+    Action.EXTEND_DEADLINE: "Only the case's mediator can extend its deadline.",
 }
 
 
@@ -108,5 +122,7 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
             return Case.platform_id == actor.platform_id
         case StaffActor(role="admin"):
             return true()
+        case StaffActor(role="mediator"):
+            return Case.mediator_id == actor.user_id
         case _:
             return false()

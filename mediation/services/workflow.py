@@ -87,5 +87,7 @@ def allowed_actions(case: Case, actor: Actor) -> list[str]:
         "confirm_execution": policy.can(actor, policy.Action.CONFIRM_EXECUTION, case)
         and can_apply(case, "execute"),
         "issue_join_link": policy.can(actor, policy.Action.ISSUE_JOIN_LINK, case) and case.state != S.CLOSED,
+        "escalate": policy.can(actor, policy.Action.ESCALATE, case) and can_apply(case, "escalate"),
+        "extend_deadline": policy.can(actor, policy.Action.EXTEND_DEADLINE, case) and case.state == S.MEDIATION,
     }
     return [name for name, allowed in checks.items() if allowed]

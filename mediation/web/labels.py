@@ -45,6 +45,11 @@ EVENTS = {
     "case.withdrawn": _l("The claimant withdrew the case."),
     "case.closed": _l("The marketplace carried out the outcome. The case is closed."),
     "join_links.revoked": _l("Earlier join links of a party were revoked."),
+    "case.escalated": _l("The case went to mediation."),
+    "mediator.assigned": _l("A mediator was assigned to the case."),
+    "mediator.unavailable": _l("The case is waiting for a mediator."),
+    "deadline.extended": _l("The mediator extended the deadline."),
+    "proposal.expired": _l("A proposal expired without an answer."),
 }
 
 SCRIPT_STRINGS = {

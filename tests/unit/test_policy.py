@@ -6,7 +6,9 @@ The expected answers are written from PRODUCT.md ("People", "Channels"), not cop
 - `caucus:buyer` / `caucus:seller` are that party and the mediator only;
 - the platform follows state, outcome and log of its own cases, issues join links and confirms execution,
   but neither reads nor joins the parties' conversation;
-- an admin may look at a case but never changes one; a mediator sees nothing until assigned.
+- an admin may look at a case but never changes one; a mediator sees nothing until assigned;
+- the assigned mediator reads and writes the joint channel and both caucuses and extends deadlines;
+- either party may ask for a mediator (escalate).
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from mediation.services import policy
 from mediation.services.actors import ANONYMOUS, SYSTEM, PartyActor, PlatformActor, StaffActor
 from mediation.services.policy import Action
 
-ACTORS = ("buyer", "seller", "other_party", "platform", "other_platform", "admin", "mediator", "anonymous")
+ACTORS = ("buyer", "seller", "other_party", "platform", "other_platform", "admin", "mediator",
+          "assigned_mediator", "anonymous")
 
 # A proposal made by this author, for the proposal-specific actions.
 PROPOSALS = ("by_buyer", "by_seller", "by_mediator")
@@ -31,17 +34,18 @@ def row(action, channel=None, proposal=None, *, allowed):
     return action, channel, proposal, frozenset(allowed)
 
 
-PARTIES, VIEWERS = {"buyer", "seller"}, {"buyer", "seller", "platform", "admin"}
+PARTIES, VIEWERS = {"buyer", "seller"}, {"buyer", "seller", "platform", "admin", "assigned_mediator"}
+NEUTRAL = {"assigned_mediator"}
 TABLE = [
     row(Action.VIEW_CASE, allowed=VIEWERS),
     row(Action.VIEW_EVENTS, allowed=VIEWERS),
-    row(Action.READ_CHANNEL, "joint", allowed=PARTIES | {"admin"}),
-    row(Action.READ_CHANNEL, "caucus:buyer", allowed={"buyer"}),
-    row(Action.READ_CHANNEL, "caucus:seller", allowed={"seller"}),
+    row(Action.READ_CHANNEL, "joint", allowed=PARTIES | {"admin"} | NEUTRAL),
+    row(Action.READ_CHANNEL, "caucus:buyer", allowed={"buyer"} | NEUTRAL),
+    row(Action.READ_CHANNEL, "caucus:seller", allowed={"seller"} | NEUTRAL),
     row(Action.READ_CHANNEL, "caucus:mediator", allowed=()),
-    row(Action.SEND_MESSAGE, "joint", allowed=PARTIES),
-    row(Action.SEND_MESSAGE, "caucus:buyer", allowed={"buyer"}),
-    row(Action.SEND_MESSAGE, "caucus:seller", allowed={"seller"}),
+    row(Action.SEND_MESSAGE, "joint", allowed=PARTIES | NEUTRAL),
+    row(Action.SEND_MESSAGE, "caucus:buyer", allowed={"buyer"} | NEUTRAL),
+    row(Action.SEND_MESSAGE, "caucus:seller", allowed={"seller"} | NEUTRAL),
     row(Action.SEND_MESSAGE, None, allowed=()),
     row(Action.PROPOSE, allowed=PARTIES),
     row(Action.ANSWER_PROPOSAL, proposal="by_buyer", allowed={"seller"}),
@@ -55,6 +59,8 @@ TABLE = [
     row(Action.WITHDRAW_CASE, allowed={"buyer"}),  # the buyer opened this dispute
     row(Action.ISSUE_JOIN_LINK, allowed={"platform"}),
     row(Action.CONFIRM_EXECUTION, allowed={"platform"}),
+    row(Action.ESCALATE, allowed=PARTIES),
+    row(Action.EXTEND_DEADLINE, allowed=NEUTRAL),
 ]
 CELLS = [(actor, action, channel, proposal, actor in allowed)
          for action, channel, proposal, allowed in TABLE for actor in ACTORS]
@@ -73,7 +79,7 @@ CASE_ID, OTHER_CASE_ID, PLATFORM_ID, OTHER_PLATFORM_ID = 10, 11, 1, 2
 def world():
     """A case (the buyer is the claimant), a party of another case of the same platform, and another
     platform: plain objects, since the policy decides from ids and roles alone."""
-    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role="buyer")
+    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role="buyer", mediator_id=3)
     actors = {
         "buyer": PartyActor(party_id=101, case_id=CASE_ID, role="buyer"),
         "seller": PartyActor(party_id=102, case_id=CASE_ID, role="seller"),
@@ -82,6 +88,7 @@ def world():
         "other_platform": PlatformActor(OTHER_PLATFORM_ID),
         "admin": StaffActor(user_id=1, role="admin"),
         "mediator": StaffActor(user_id=2, role="mediator"),
+        "assigned_mediator": StaffActor(user_id=3, role="mediator"),
         "anonymous": ANONYMOUS,
     }
     proposals = {f"by_{author}": Proposal(case_id=CASE_ID, author_role=author)
@@ -112,7 +119,7 @@ def test_readable_channels_agree_with_the_read_channel_rows(world, actor):
 @pytest.mark.parametrize("claimant", ["buyer", "seller"])
 def test_only_the_claimant_may_withdraw_the_case(world, claimant):
     _, actors, _ = world
-    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role=claimant)
+    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role=claimant, mediator_id=3)
     assert {role for role in ("buyer", "seller")
             if policy.can(actors[role], Action.WITHDRAW_CASE, case)} == {claimant}
 

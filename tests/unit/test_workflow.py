@@ -12,7 +12,7 @@ from mediation.errors import InvalidTransition
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Platform
 from mediation.services import workflow
-from mediation.services.actors import PartyActor, PlatformActor
+from mediation.services.actors import PartyActor, PlatformActor, StaffActor
 
 S = CaseState
 
@@ -160,14 +160,17 @@ def test_chat_runs_until_the_case_closes_and_caucus_only_during_mediation(case_i
 def actor(name: str):
     return {"buyer": PartyActor(party_id=101, case_id=10, role="buyer"),
             "seller": PartyActor(party_id=102, case_id=10, role="seller"),
-            "platform": PlatformActor(1)}[name]
+            "platform": PlatformActor(1),
+            "mediator": StaffActor(user_id=3, role="mediator")}[name]
 
 
 @pytest.mark.parametrize(("state", "who", "expected"), [
     (S.OPEN, "buyer", ["send_message", "propose", "withdraw_case"]),
     (S.OPEN, "seller", ["send_message", "propose"]),
     (S.OPEN, "platform", ["issue_join_link"]),
-    (S.NEGOTIATION, "buyer", ["send_message", "propose", "withdraw_case"]),
+    (S.NEGOTIATION, "buyer", ["send_message", "propose", "withdraw_case", "escalate"]),
+    (S.NEGOTIATION, "seller", ["send_message", "propose", "escalate"]),
+    (S.MEDIATION, "mediator", ["send_message", "extend_deadline"]),
     (S.MEDIATION, "seller", ["send_message", "propose"]),
     (S.SETTLED, "buyer", ["send_message"]),
     (S.SETTLED, "platform", ["confirm_execution", "issue_join_link"]),
@@ -179,5 +182,5 @@ def actor(name: str):
     (S.CLOSED, "platform", []),
 ])
 def test_allowed_actions_offer_what_both_the_policy_and_the_state_permit(state, who, expected):
-    case = Case(id=10, platform_id=1, claimant_role="buyer", state=state)
+    case = Case(id=10, platform_id=1, claimant_role="buyer", state=state, mediator_id=3)
     assert workflow.allowed_actions(case, actor(who)) == expected
