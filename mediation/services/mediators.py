@@ -1,10 +1,13 @@
 """Who mediates a case: the least-loaded active mediator with no conflict of interest."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, func, or_, select
 
 from mediation.extensions import db
-from mediation.models import Case, CaseState, MediatorConflict, User
+from mediation.models import Case, CaseState, MediatorConflict, Message, ReadMarker, User
+from mediation.services.actors import StaffActor
 
 # Cases that still need their mediator's attention count towards the load.
 _OPEN_WORK = (CaseState.MEDIATION, CaseState.RULED, CaseState.APPEALED)
@@ -24,3 +27,26 @@ def pick_mediator(case: Case) -> User | None:
     query = (select(User).where(User.role == "mediator", User.active.is_(True), ~conflicted.exists())
              .order_by(load, User.id).limit(1))
     return db.session.scalar(query)
+
+
+@dataclass
+class QueueItem:
+    case: Case
+    unread: int
+
+
+def queue(actor: StaffActor) -> list[QueueItem]:
+    """A mediator's open cases, the nearest deadline first, with the messages they have not read."""
+    cases = list(db.session.scalars(
+        select(Case).where(Case.mediator_id == actor.user_id, Case.state.in_(_OPEN_WORK))
+        .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id).limit(200)))
+    return [QueueItem(case, _unread(case.id, actor.key)) for case in cases]
+
+
+def _unread(case_id: int, reader: str) -> int:
+    read_upto = (select(ReadMarker.message_id).where(
+        ReadMarker.case_id == case_id, ReadMarker.sender == reader, ReadMarker.channel == Message.channel)
+        .correlate(Message).scalar_subquery())
+    return db.session.scalar(select(func.count(Message.id)).where(
+        Message.case_id == case_id, Message.sender != reader,
+        Message.id > func.coalesce(read_upto, 0))) or 0

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from mediation.errors import DomainError, Unauthenticated
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import MessageOut, ProposalOut
-from mediation.services import access, cases, room
+from mediation.services import access, cases, mediators, room
 from mediation.services.actors import Anonymous, PartyActor
 from mediation.web import labels
 from mediation.web.identity import party_case_ids, remember_party, session_actor
@@ -61,7 +61,10 @@ def case_room(case_id: int):
 @bp.route("/cases")
 @login_required
 def cases_list():
-    items, _cursor = cases.list_cases(session_actor(), limit=100)
+    actor = session_actor()
+    if actor.role == "mediator":
+        return render_template("queue.html", items=mediators.queue(actor))
+    items, _cursor = cases.list_cases(actor, limit=100)
     return render_template("cases.html", cases=items)
 
 
