@@ -139,6 +139,8 @@ def _answerable(case: Case, counter_to: int, actor: PartyActor) -> Proposal:
     if actor.role not in answered.needs_answer_from():
         raise Invalid("You can only counter a proposal made to you.",
                       {"counter_to": ["This proposal is not addressed to you."]})
+    if answered.state == ProposalState.OPEN and answered.expires_at <= clock.now():
+        raise Invalid("That proposal has expired.", {"counter_to": ["That proposal has expired; make a new one."]})
     if answered.state != ProposalState.OPEN:
         raise Invalid(f"That proposal is {answered.state}.", {"counter_to": [f"That proposal is {answered.state}."]})
     return answered

@@ -100,6 +100,7 @@ def test_two_acceptances_at_once_have_exactly_one_winner(app, make_case):
     winners = [o for o in outcomes if isinstance(o, Proposal)]
     losers = [o for o in outcomes if isinstance(o, Conflict | InvalidTransition)]
     assert len(winners) == 1 and len(losers) == 1
+    db.session.rollback()  # end the test's own read, then forget what it loaded: see what the racers committed
     db.session.expire_all()
     assert db.session.query(CaseEvent).filter_by(case_id=info.id, type="case.settled").count() == 1
 
@@ -113,6 +114,7 @@ def test_accept_against_withdraw_has_exactly_one_winner(app, make_case):
                     lambda: proposals.withdraw_proposal(seller, info.id, proposal.id))
     assert sum(isinstance(o, Proposal) for o in outcomes) == 1
     assert sum(isinstance(o, Conflict | InvalidTransition) for o in outcomes) == 1
+    db.session.rollback()  # end the test's own read, then forget what it loaded: see what the racers committed
     db.session.expire_all()
     state = db.session.get(Proposal, proposal.id).state
     case_state = db.session.get(Case, info.id).state
@@ -127,5 +129,16 @@ def test_acceptance_against_the_claimant_withdrawing_has_exactly_one_winner(app,
     outcomes = race(app, lambda: proposals.accept_proposal(buyer, info.id, proposal.id),
                     lambda: cases.withdraw_case(buyer, info.id, "changed my mind"))
     assert sum(not isinstance(o, DomainError) for o in outcomes) == 1
+    db.session.rollback()  # end the test's own read, then forget what it loaded: see what the racers committed
     db.session.expire_all()
     assert db.session.get(Case, info.id).state in {"settled", "withdrawn"}
+
+
+def test_an_expired_proposal_cannot_be_countered(make_case, frozen_clock):
+    info = make_case()
+    stale = offer(info, "seller")
+    frozen_clock.move(days=3, seconds=1)
+    with pytest.raises(Invalid) as error:
+        offer(info, "buyer", "50.00", "50.00", counter_to=stale.id)
+    assert "counter_to" in error.value.errors
+    assert db.session.get(Proposal, stale.id).state == "open"
