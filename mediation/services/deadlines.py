@@ -78,8 +78,11 @@ def tick(batch: int = 200) -> TickReport:
                 Case.state.in_(list(_LAPSES)), Case.deadline_at <= now).order_by(Case.deadline_at).limit(batch))):
             _lapse(case)
             report.escalated.append(case.id)
-        for proposal in db.session.scalars(_locked(select(Proposal).where(
-                Proposal.state == ProposalState.OPEN, Proposal.expires_at <= now).limit(batch))):
+        # Lock the proposal's case too: expiring records an event on it, which must not race a worker
+        # that holds the case (the loser's whole tick would roll back on the case's version).
+        for proposal in db.session.scalars(_locked(select(Proposal).join(Case, Case.id == Proposal.case_id).where(
+                Proposal.state == ProposalState.OPEN, Proposal.expires_at <= now).limit(batch),
+                of=(Proposal, Case))):
             proposal.decide(ProposalState.EXPIRED, None)
             events.record(db.session.get(Case, proposal.case_id), "proposal.expired", SYSTEM,
                           {"proposal": proposal_payload(proposal)})
@@ -87,9 +90,9 @@ def tick(batch: int = 200) -> TickReport:
     return report
 
 
-def _locked(query):
+def _locked(query, of=None):
     if db.engine.dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
+        return query.with_for_update(skip_locked=True, of=of)
     return query  # SQLite: one writer at a time already (BEGIN IMMEDIATE)
 
 

@@ -65,6 +65,19 @@ SCRIPT_STRINGS = {
     "confirm_accept": _l("Accept this proposal? The case will be settled on these terms."),
     "confirm_withdraw": _l("Withdraw the dispute? This cannot be undone."),
     "left": _l("%(time)s left"), "passed": _l("passed"), "error": _l("Something went wrong."),
+    # Channel tabs: the joint conversation and the private ones (caucus) with the mediator.
+    "tab_joint": _l("Everyone"), "tab_caucus": _l("Private with the mediator"),
+    "tab_caucus_buyer": _l("Private with the buyer"), "tab_caucus_seller": _l("Private with the seller"),
+    "unread": _l("%(count)s unread"),
+    "write_joint": _l("Write to the other party…"), "write_joint_mediator": _l("Write to both parties…"),
+    "write_caucus": _l("Write privately to the mediator…"),
+    "write_caucus_buyer": _l("Write privately to the buyer…"),
+    "write_caucus_seller": _l("Write privately to the seller…"),
+    "private_caucus": _l("Only you and the mediator can read this conversation."),
+    "private_caucus_buyer": _l("Only you and the buyer can read this conversation."),
+    "private_caucus_seller": _l("Only you and the seller can read this conversation."),
+    "caucus_closed": _l("Private conversations are open only while the case is in mediation."),
+    "mediator_waiting": _l("Not assigned yet"),
 }
 
 

@@ -16,14 +16,16 @@ const els = {
   propose: $("propose"), proposeTitle: $("propose-title"), proposeError: $("propose-error"),
   proposeReset: $("propose-reset"), withdrawBox: $("withdraw-box"), withdraw: $("withdraw"),
   state: $("state"), deadline: $("deadline"), outcome: $("outcome"), activity: $("activity"),
-  proposeHint: $("propose-hint"),
+  proposeHint: $("propose-hint"), tabs: $("tabs"), jointPanel: $("panel-joint"),
+  escalateBox: $("escalate-box"), escalateOpen: $("escalate-open"), escalate: $("escalate"),
+  escalateCancel: $("escalate-cancel"), escalateError: $("escalate-error"),
+  mediatorFact: $("mediator-fact"), mediator: $("mediator"),
 };
 
 let state = { case: boot.case, proposals: boot.proposals, actions: boot.allowed_actions };
 const shown = new Map(); // message id -> element
 let lastId = 0;
-let oldestId = null;
-
+const isParty = ["buyer", "seller"].includes(me.role);
 const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
 // dateStyle/timeStyle cannot be combined with timeZoneName (a RangeError), so spell the fields out.
 const timeFormat = new Intl.DateTimeFormat(labels.locale, {
@@ -44,6 +46,138 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// ---- channels -------------------------------------------------------------------------------
+// One tab per channel the viewer may read (the server's list): "joint" for everyone, and the private
+// (caucus) ones: a party's own with the mediator, or both for the mediator. Each keeps its own list,
+// "load older", unread count, typing line and unsent draft; the composer writes to the active one.
+
+const JOINT = "joint";
+const channels = new Map(); // channel name -> its view
+let active = JOINT;
+
+// "caucus:buyer" -> "caucus_buyer"; a party's own caucus is simply "caucus" ("with the mediator").
+const key = (name) => (name === `caucus:${me.role}` ? "caucus" : name.replace(":", "_"));
+const slug = (name) => name.replace(":", "-");
+
+function tabLabel(name) {
+  return name === JOINT ? t.tab_joint : t[`tab_${key(name)}`] || name;
+}
+
+function placeholder(name) {
+  if (name === JOINT) return isParty ? t.write_joint : t.write_joint_mediator;
+  return t[`write_${key(name)}`] || "";
+}
+
+// As the server has it (workflow.channel_open): chat until the case closes, private ones in mediation.
+const channelOpen = (name) => (name === JOINT ? state.case.state !== "closed" : state.case.state === "mediation");
+
+function makeChannel(name) {
+  let panel = els.jointPanel;
+  let list = els.messages;
+  let older = els.older;
+  let note = null;
+  if (name !== JOINT) {
+    note = el("p", { class: "private-note" }, t[`private_${key(name)}`] || "");
+    older = el("button", { type: "button", class: "link older", hidden: "" }, els.older.textContent);
+    list = el("ol", { id: `messages-${slug(name)}`, class: "messages", "aria-live": "polite",
+                      "aria-relevant": "additions", tabindex: "0", "aria-labelledby": `tab-${slug(name)}` });
+    panel = el("div", { id: `panel-${slug(name)}`, class: "panel private", "data-channel": name, hidden: "" },
+      note, older, list);
+    [...channels.values()].at(-1).panel.after(panel);
+  }
+  panel.setAttribute("role", "tabpanel");
+  panel.setAttribute("aria-labelledby", `tab-${slug(name)}`);
+  const badge = el("span", { class: "badge", hidden: "" });
+  const tab = el("button", { type: "button", role: "tab", class: "tab", id: `tab-${slug(name)}`,
+                             "aria-controls": panel.id, "aria-selected": String(name === active),
+                             tabindex: name === active ? "0" : "-1", "data-channel": name,
+                             onclick: () => select(name) },
+    el("span", {}, tabLabel(name)), badge);
+  els.tabs.append(tab);
+  const view = { name, panel, list, older, note, tab, badge, unread: 0, oldestId: null, hasMessages: false,
+                 stale: false, draft: "", typingRole: null, typingText: "", typingTimer: null };
+  older.addEventListener("click", () => loadOlder(view));
+  channels.set(name, view);
+  return view;
+}
+
+// A party's private tab appears once the case is in mediation, or when it already holds messages.
+const tabVisible = (view) => view.name === JOINT || !isParty || state.case.state === "mediation" || view.hasMessages;
+
+function renderTabs() {
+  const views = [...channels.values()];
+  for (const view of views) {
+    view.tab.hidden = !tabVisible(view);
+    if (view.note) {
+      const closed = channelOpen(view.name) ? "" : ` ${t.caucus_closed}`;
+      view.note.textContent = `${t[`private_${key(view.name)}`] || ""}${closed}`;
+    }
+  }
+  els.tabs.hidden = views.filter(tabVisible).length < 2; // a lone "Everyone" tab says nothing
+  if (!tabVisible(channels.get(active))) select(JOINT);
+  renderComposer();
+}
+
+function select(name, { focus = false } = {}) {
+  const previous = channels.get(active);
+  const view = channels.get(name);
+  if (!view) return;
+  if (previous !== view) { previous.draft = els.body.value; els.body.value = view.draft; }
+  active = name;
+  for (const other of channels.values()) {
+    const on = other === view;
+    other.panel.hidden = !on;
+    other.tab.setAttribute("aria-selected", String(on));
+    other.tab.tabIndex = on ? 0 : -1;
+  }
+  view.unread = 0;
+  renderBadge(view);
+  if (view.stale) { scrollToEnd(view.list); view.stale = false; }
+  renderComposer();
+  renderTyping();
+  markRead();
+  if (focus) view.tab.focus();
+}
+
+// Tell the server how far this viewer has read the channel on screen (the mediator's queue counts
+// unread messages from it). At most one `read` every 1.5 s, and only while the page is visible.
+// Each channel has its own timer, so switching tabs never drops what was read in the one left.
+const readUpTo = new Map();
+const readTimers = new Map();
+function markRead() {
+  const view = channels.get(active);
+  if (!view || readTimers.has(view.name)) return;
+  readTimers.set(view.name, setTimeout(() => {
+    readTimers.delete(view.name);
+    if (!view.newestId || document.hidden || !socket.connected) return;
+    if (view.newestId <= (readUpTo.get(view.name) || 0)) return;
+    readUpTo.set(view.name, view.newestId);
+    socket.emit("read", { case_id: caseId, channel: view.name, message_id: view.newestId });
+  }, 1500));
+}
+document.addEventListener("visibilitychange", markRead);
+
+function renderBadge(view) {
+  view.badge.hidden = view.unread === 0;
+  view.badge.replaceChildren(el("span", { "aria-hidden": "true" }, String(view.unread)),
+    el("span", { class: "sr-only" }, fmt(t.unread, { count: view.unread })));
+}
+
+function renderComposer() {
+  els.composer.hidden = !state.actions.includes("send_message") || !channelOpen(active);
+  els.body.placeholder = placeholder(active);
+}
+
+// Arrow keys move between the tabs (the WAI-ARIA tabs pattern); Tab goes on into the conversation.
+els.tabs.addEventListener("keydown", (event) => {
+  const tabs = [...channels.values()].filter((v) => !v.tab.hidden);
+  const at = tabs.findIndex((v) => v.name === active);
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+  if (to === undefined) return;
+  event.preventDefault();
+  select(tabs[(to + tabs.length) % tabs.length].name, { focus: true });
+});
+
 // ---- messages -------------------------------------------------------------------------------
 
 function messageNode(message, pending = false) {
@@ -51,49 +185,79 @@ function messageNode(message, pending = false) {
   const who = mine ? t.you : `${message.author_name || ""} (${labels.roles[message.author_role] || message.author_role})`;
   const stamp = message.created_at ? shortTime.format(new Date(message.created_at)) : t.sending;
   return el("li", { class: `message ${mine ? "mine" : "theirs"}${pending ? " pending" : ""}`,
-                    "data-id": message.id ?? "", "data-client-id": message.client_id },
+                    "data-id": message.id ?? "", "data-client-id": message.client_id,
+                    "data-channel": message.channel ?? JOINT },
     el("span", { class: "who" }, who),
     el("p", { class: "text" }, message.body),
     el("time", { class: "when", datetime: message.created_at || "" }, stamp));
 }
 
-// Only the joint conversation has a view in this page; private (caucus) channels are not shown here.
-const isJoint = (message) => (message.channel ?? "joint") === "joint";
-
-function nearBottom() {
-  const list = els.messages;
+function nearBottom(list) {
   return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
 }
 
 // Scroll the conversation itself, never the page: someone filling in a proposal keeps their place.
-function scrollToEnd() { els.messages.scrollTop = els.messages.scrollHeight; }
+function scrollToEnd(list) { list.scrollTop = list.scrollHeight; }
 
-function addMessage(message, { prepend = false } = {}) {
-  if (shown.has(message.id)) return;
+// Keep each list in id order whatever arrives first (history, catch-up, live); unsent ones stay last.
+function insertInOrder(list, node, id) {
+  const first = list.firstElementChild;
+  if (first && first.dataset.id && Number(first.dataset.id) > id) { list.prepend(node); return; }
+  let next = null;
+  for (let child = list.lastElementChild; child; child = child.previousElementSibling) {
+    if (child.dataset.id && Number(child.dataset.id) < id) break;
+    next = child;
+  }
+  list.insertBefore(node, next);
+}
+
+// Shows the message in its channel's list; true if it was new to this page.
+function addMessage(message) {
+  if (shown.has(message.id)) return false;
   if (message.id > lastId) lastId = message.id; // catch-up after a reconnect starts after it
-  if (!isJoint(message)) return;
-  const follow = !prepend && (message.author_role === me.role || nearBottom());
-  const pending = message.client_id
-    && els.messages.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
+  const view = channels.get(message.channel ?? JOINT);
+  if (!view) return false; // a channel this page has no view of
+  const visible = view.name === active;
+  const follow = visible && (message.author_role === me.role || nearBottom(view.list));
+  const pending = message.client_id && message.author_role === me.role
+    && view.list.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
   const node = messageNode(message);
-  if (pending && message.author_role === me.role) pending.replaceWith(node);
-  else if (prepend) els.messages.prepend(node);
-  else els.messages.append(node);
+  if (pending) pending.replaceWith(node);
+  else insertInOrder(view.list, node, message.id);
   shown.set(message.id, node);
-  oldestId = oldestId === null ? message.id : Math.min(oldestId, message.id);
-  if (follow) scrollToEnd();
+  view.oldestId = view.oldestId === null ? message.id : Math.min(view.oldestId, message.id);
+  view.newestId = Math.max(view.newestId || 0, message.id);
+  if (visible) markRead();
+  if (!view.hasMessages) { view.hasMessages = true; if (view.tab.hidden) renderTabs(); }
+  if (follow) scrollToEnd(view.list);
+  else if (!visible) view.stale = true; // a hidden list cannot scroll: it does when shown
+  return true;
 }
 
-function renderInitial(messages, hasOlder) {
-  messages.forEach((m) => addMessage(m));
-  els.older.hidden = !hasOlder;
+// A message from someone else, new to this page, in a tab that is not shown: count it on the tab.
+function noteArrival(message) {
+  const view = channels.get(message.channel ?? JOINT);
+  if (!view || view.name === active || message.author_role === me.role) return;
+  view.unread += 1;
+  renderBadge(view);
 }
 
-async function loadOlder() {
-  const { ok, answer } = await api("GET", `messages?channel=joint&before=${oldestId}`);
+async function loadHistory(view) {
+  const { ok, answer } = await api("GET", `messages?channel=${encodeURIComponent(view.name)}`);
   if (!ok) return;
-  [...answer.items].reverse().forEach((m) => addMessage(m, { prepend: true }));
-  els.older.hidden = !answer.has_older;
+  answer.items.forEach((m) => addMessage(m));
+  view.older.hidden = !answer.has_older;
+}
+
+async function loadOlder(view) {
+  if (view.oldestId === null) return;
+  const { ok, answer } = await api("GET",
+    `messages?channel=${encodeURIComponent(view.name)}&before=${view.oldestId}`);
+  if (!ok) return;
+  const fromBottom = view.list.scrollHeight - view.list.scrollTop; // keep the reader's place
+  [...answer.items].reverse().forEach((m) => addMessage(m));
+  view.list.scrollTop = view.list.scrollHeight - fromBottom;
+  view.older.hidden = !answer.has_older;
 }
 
 // ---- socket ---------------------------------------------------------------------------------
@@ -101,11 +265,12 @@ async function loadOlder() {
 const socket = io("/cases", { transports: ["websocket"] });
 
 socket.on("connect", () => {
-  socket.emit("join", { case_id: caseId, since: lastId || null }, (ack) => {
+  const since = lastId || null;
+  socket.emit("join", { case_id: caseId, since }, (ack) => {
     if (!ack || !ack.ok) { els.connection.textContent = ack?.error?.message || t.error; return; }
     els.connection.textContent = t.connected; // "live" once in the room, not merely connected
-    ack.messages.forEach((m) => addMessage(m));
-    if (!lastId && ack.has_older) els.older.hidden = false;
+    ack.messages.forEach((m) => { if (addMessage(m) && since) noteArrival(m); });
+    if (!since && ack.has_older) els.older.hidden = false;
     applyCase(ack.case, ack.allowed_actions);
     state.proposals = ack.proposals;
     renderProposals();
@@ -117,24 +282,28 @@ socket.on("disconnect", () => { els.connection.textContent = t.reconnecting; });
 socket.on("connect_error", () => { els.connection.textContent = t.reconnecting; });
 socket.on("message", (message) => {
   if (message.case_id !== caseId) return;
-  addMessage(message);
-  if (isJoint(message) && message.author_role === typingRole) stopTyping(); // they finished typing
+  if (addMessage(message)) noteArrival(message);
+  const view = channels.get(message.channel ?? JOINT);
+  if (view && message.author_role === view.typingRole) stopTyping(view); // they finished typing
 });
 socket.on("case_event", onCaseEvent);
 socket.on("presence", (p) => { if (p.case_id === caseId) showPresence(p.roles); });
-let typingTimer = null;
-let typingRole = null;
-function stopTyping() {
-  clearTimeout(typingTimer);
-  typingRole = null;
-  els.typing.textContent = "";
+
+function stopTyping(view) {
+  clearTimeout(view.typingTimer);
+  view.typingRole = null;
+  view.typingText = "";
+  renderTyping();
 }
+function renderTyping() { els.typing.textContent = channels.get(active).typingText; }
 socket.on("typing", (p) => {
-  if (p.case_id !== caseId || (p.channel ?? "joint") !== "joint") return;
-  typingRole = p.role;
-  els.typing.textContent = fmt(t.typing, { name: p.name || labels.roles[p.role] });
-  clearTimeout(typingTimer);
-  typingTimer = setTimeout(stopTyping, 3000);
+  const view = channels.get(p.channel ?? JOINT);
+  if (p.case_id !== caseId || !view) return;
+  view.typingRole = p.role;
+  view.typingText = fmt(t.typing, { name: p.name || labels.roles[p.role] });
+  clearTimeout(view.typingTimer);
+  view.typingTimer = setTimeout(() => stopTyping(view), 3000);
+  renderTyping();
 });
 
 const listFormat = new Intl.ListFormat(labels.locale, { style: "long", type: "conjunction" });
@@ -143,14 +312,14 @@ function showPresence(roles) {
   els.presence.textContent = names.length ? `${t.online} ${listFormat.format(names)}` : "";
 }
 
-function send(body, clientId) {
-  socket.timeout(10000).emit("send", { case_id: caseId, channel: "joint", body, client_id: clientId },
+function send(body, clientId, channel) {
+  socket.timeout(10000).emit("send", { case_id: caseId, channel, body, client_id: clientId },
     (err, ack) => {
-      const node = els.messages.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`);
+      const node = document.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`);
       if (!err && ack && ack.ok) {
         if (node && !shown.has(ack.id)) {
           addMessage({ id: ack.id, created_at: ack.created_at, client_id: clientId, body,
-                       author_role: me.role, author_name: me.name, case_id: caseId, channel: "joint" });
+                       author_role: me.role, author_name: me.name, case_id: caseId, channel });
         } else if (node) node.remove();
         return;
       }
@@ -163,8 +332,8 @@ function send(body, clientId) {
 }
 
 function resendPending() {
-  els.messages.querySelectorAll("li.pending").forEach((node) => {
-    send(node.querySelector(".text").textContent, node.dataset.clientId);
+  document.querySelectorAll("li.message.pending").forEach((node) => {
+    send(node.querySelector(".text").textContent, node.dataset.clientId, node.dataset.channel);
   });
 }
 
@@ -172,23 +341,25 @@ els.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const body = els.body.value.trim();
   if (!body) return;
+  const channel = active; // the tab shown when sending, whatever is shown when the ack comes
+  const list = channels.get(channel).list;
   const clientId = crypto.randomUUID();
-  const node = messageNode({ body, client_id: clientId, author_role: me.role }, true);
+  const node = messageNode({ body, client_id: clientId, author_role: me.role, channel }, true);
   const retry = () => {
     if (!node.classList.contains("failed")) return;
     node.classList.remove("failed");
     node.removeAttribute("tabindex");
     node.querySelector(".when").textContent = t.sending;
-    send(body, clientId);
+    send(body, clientId, channel);
   };
   node.addEventListener("click", retry);
   node.addEventListener("keydown", (event) => {
     if (event.key === "Enter" || event.key === " ") { event.preventDefault(); retry(); }
   });
-  els.messages.append(node);
-  scrollToEnd();
+  list.append(node);
+  scrollToEnd(list);
   els.body.value = "";
-  send(body, clientId);
+  send(body, clientId, channel);
 });
 
 els.body.addEventListener("keydown", (event) => {
@@ -196,14 +367,62 @@ els.body.addEventListener("keydown", (event) => {
   if (event.isComposing || event.keyCode === 229) return;
   if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); els.composer.requestSubmit(); }
 });
-let lastTyping = 0;
+let lastTyping = { channel: null, at: 0 };
 els.body.addEventListener("input", () => {
-  if (Date.now() - lastTyping > 2000 && socket.connected) {
-    lastTyping = Date.now();
-    socket.emit("typing", { case_id: caseId, channel: "joint" });
+  const now = Date.now();
+  if ((lastTyping.channel !== active || now - lastTyping.at > 2000) && socket.connected) {
+    lastTyping = { channel: active, at: now };
+    socket.emit("typing", { case_id: caseId, channel: active });
   }
 });
-els.older.addEventListener("click", loadOlder);
+
+// ---- asking for a mediator ------------------------------------------------------------------
+
+function showEscalateForm(open) {
+  els.escalate.hidden = !open;
+  els.escalateOpen.setAttribute("aria-expanded", String(open));
+  if (open) els.escalate.reason.focus();
+}
+els.escalateOpen.addEventListener("click", () => showEscalateForm(els.escalate.hidden));
+els.escalateCancel.addEventListener("click", () => {
+  showEscalateForm(false);
+  els.escalateError.textContent = "";
+  els.escalateOpen.focus();
+});
+els.escalate.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const submit = els.escalate.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const { ok, answer } = await api("POST", "escalate", { reason: els.escalate.reason.value.trim() });
+  submit.disabled = false;
+  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  if (!ok) {
+    els.escalateError.textContent = Object.values(answer.errors || {}).flat()[0] || answer.message || t.error;
+    return;
+  }
+  els.escalateError.textContent = "";
+  els.escalate.reset();
+  showEscalateForm(false);
+});
+
+// ---- the mediator ---------------------------------------------------------------------------
+
+let mediatorSeq = 0; // the log position shown: an answer that left before a newer event never wins
+function showMediator(event) {
+  if (event.seq <= mediatorSeq) return;
+  if (event.type === "mediator.unavailable" && mediatorSeq) return; // keep a mediator already named
+  mediatorSeq = event.seq;
+  els.mediatorFact.hidden = false;
+  els.mediator.textContent = event.type === "mediator.assigned"
+    ? event.payload?.mediator?.name || labels.roles.mediator : t.mediator_waiting;
+}
+
+async function loadMediator() {
+  const { ok, answer } = await api("GET", "events");
+  if (!ok || !Array.isArray(answer)) return;
+  const last = answer.filter((e) => e.type === "mediator.assigned" || e.type === "mediator.unavailable").at(-1);
+  if (last) showMediator(last);
+}
 
 // ---- case state and proposals ---------------------------------------------------------------
 
@@ -216,9 +435,10 @@ function applyCase(kase, actions) {
   els.state.className = `state state-${kase.state}`;
   renderDeadline();
   const can = (name) => state.actions.includes(name);
-  els.composer.hidden = !can("send_message");
   els.propose.hidden = !can("propose");
   els.withdrawBox.hidden = !can("withdraw_case");
+  els.escalateBox.hidden = !can("escalate");
+  renderTabs(); // a party's private tab opens with mediation; it also renders the composer
   els.outcome.hidden = !kase.outcome;
   if (kase.outcome) {
     els.outcome.textContent = fmt(t.outcome, {
@@ -289,6 +509,7 @@ function onCaseEvent(event) {
   if (event.case_id !== caseId) return;
   applyCase(event.case, recomputeActions(event.case));
   announce(labels.events[event.type]);
+  if (event.type === "mediator.assigned" || event.type === "mediator.unavailable") showMediator(event);
   if (event.type.startsWith("proposal.") || event.type === "case.settled" || event.type === "case.withdrawn") {
     refreshProposals();
   }
@@ -297,8 +518,12 @@ function onCaseEvent(event) {
 function recomputeActions(kase) {
   // The server's list is authoritative on join; between joins, a case that left the active states
   // loses its negotiating actions.
-  const active = ["open", "negotiation", "mediation"].includes(kase.state);
-  return state.actions.filter((a) => active || a === "send_message").filter((a) => kase.state !== "closed");
+  const working = ["open", "negotiation", "mediation"].includes(kase.state);
+  const actions = state.actions.filter((a) => working || a === "send_message")
+    .filter((a) => kase.state !== "closed" && a !== "escalate");
+  // A party may ask for a mediator while negotiating (workflow: negotiation -> mediation only).
+  if (isParty && kase.state === "negotiation") actions.push("escalate");
+  return actions;
 }
 
 function startCounter(p) {
@@ -416,7 +641,12 @@ if (zone && !sessionStorage.getItem("tz-sent")) {
     .catch(() => {}); // the zone is a nicety; times still show, in UTC
 }
 
-renderInitial(boot.messages, boot.has_older);
+boot.channels.forEach(makeChannel);
+if (!channels.has(JOINT)) makeChannel(JOINT); // the page always has the joint list
+boot.messages.forEach((m) => addMessage(m));
+els.older.hidden = !boot.has_older;
 applyCase(state.case, state.actions);
+[...channels.values()].filter((v) => v.name !== JOINT).forEach(loadHistory);
+if (!["open", "negotiation"].includes(state.case.state)) loadMediator();
 renderProposals();
 setInterval(renderDeadline, 60000);
