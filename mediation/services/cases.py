@@ -52,17 +52,19 @@ _REF_FOR_PARTY = select(*_REF_COLUMNS, select(Party.link_generation).where(
 _REF = select(*_REF_COLUMNS).where(_CASES.c.id == bindparam("case_id"))
 
 
-def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **context):
+def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, connection=None, **context):
     """Like `load`, but returns a plain row (id, platform_id, state, claimant_role, mediator_id), not a Case:
-    for the chat's hot path, which only needs to know who may post where. Same checks, same errors."""
+    for the chat's hot path, which only needs to know who may post where. Same checks, same errors.
+    Runs on `connection` when given (uow.core_transaction), else on the session."""
+    run = connection if connection is not None else db.session
     if isinstance(actor, PartyActor) and actor.generation is not None:
-        ref = db.session.execute(_REF_FOR_PARTY, {"party_id": actor.party_id, "case_id": case_id}).first()
+        ref = run.execute(_REF_FOR_PARTY, {"party_id": actor.party_id, "case_id": case_id}).first()
         if ref is None:
             access.require_current(actor)
         elif ref.generation != actor.generation:
             raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
     else:
-        ref = db.session.execute(_REF, {"case_id": case_id}).first()
+        ref = run.execute(_REF, {"case_id": case_id}).first()
     return policy.require(actor, action, ref, **context)
 
 

@@ -52,24 +52,37 @@ def send_message(actor: Actor, case_id: int, channel: str, body: str, client_id:
     The respondent's first message moves an open case to negotiation (case.negotiation_started).
     """
     body = _clean(body)
+    with uow.core_transaction() as connection:
+        ref = _load_case(actor, case_id, channel, connection)
+        if not _first_answer(ref, actor):
+            return _store(connection, ref, actor, channel, body, client_id, origin)
+    # The respondent's first words also move the case to negotiation: that takes the full (ORM) path.
     with uow.transaction():
         ref = _load_case(actor, case_id, channel)
-        message = _insert_once(ref, actor, channel, body, client_id)
-        if message is None:
-            return Sent(_stored(case_id, actor, client_id), True, case_id)
-        if ref.state == CaseState.OPEN and ref.claimant_role != actor.role and isinstance(actor, PartyActor):
+        if _first_answer(ref, actor):
             note_response(db.session.get(Case, case_id), actor)
-        events.broadcast_message(message, skip=origin)
-    return Sent(message, False, case_id)
+        return _store(db.session, ref, actor, channel, body, client_id, origin)
 
 
-def _insert_once(case, actor: Actor, channel: str, body: str, client_id: str) -> Message | None:
+def _first_answer(ref, actor: Actor) -> bool:
+    return ref.state == CaseState.OPEN and isinstance(actor, PartyActor) and actor.role != ref.claimant_role
+
+
+def _store(run, ref, actor: Actor, channel: str, body: str, client_id: str, origin: str | None) -> Sent:
+    message = _insert_once(run, ref, actor, channel, body, client_id)
+    if message is None:
+        return Sent(_stored(run, ref.id, actor, client_id), True, ref.id)
+    events.broadcast_message(message, skip=origin)
+    return Sent(message, False, ref.id)
+
+
+def _insert_once(run, case, actor: Actor, channel: str, body: str, client_id: str) -> Message | None:
     """INSERT … ON CONFLICT DO NOTHING: one statement stores the message unless this sender already
     stored this client_id (then None). Concurrent resends cannot both insert; the unique key decides."""
     values = {"case_id": case.id, "channel": channel, "sender": actor.key, "author_role": actor.role,
               "author_name": getattr(actor, "name", ""), "body": body, "client_id": client_id,
               "created_at": clock.now()}
-    new_id = db.session.execute(_insert_statement(db.engine.dialect.name), values).scalar()
+    new_id = run.execute(_insert_statement(db.engine.dialect.name), values).scalar()
     return None if new_id is None else Message(id=new_id, **values)
 
 
@@ -136,8 +149,8 @@ def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
     return marker.message_id
 
 
-def _load_case(actor: Actor, case_id: int, channel: str):
-    case = load_ref(actor, case_id, Action.SEND_MESSAGE, channel=channel)
+def _load_case(actor: Actor, case_id: int, channel: str, connection=None):
+    case = load_ref(actor, case_id, Action.SEND_MESSAGE, connection=connection, channel=channel)
     if not workflow.channel_open(case, channel):
         raise InvalidTransition(
             "The case is closed." if case.state == CaseState.CLOSED
@@ -145,9 +158,9 @@ def _load_case(actor: Actor, case_id: int, channel: str):
     return case
 
 
-def _stored(case_id: int, actor: Actor, client_id: str) -> Message | None:
-    return db.session.scalar(select(Message).where(
-        Message.case_id == case_id, Message.sender == actor.key, Message.client_id == client_id))
+def _stored(run, case_id: int, actor: Actor, client_id: str):
+    return run.execute(select(_MESSAGES).where(
+        _MESSAGES.c.case_id == case_id, _MESSAGES.c.sender == actor.key, _MESSAGES.c.client_id == client_id)).first()
 
 
 def _clean(body: str) -> str:
