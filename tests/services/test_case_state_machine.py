@@ -1,6 +1,7 @@
 """One case driven through the real services by random commands, with the invariants checked after every
 step: money is conserved, `closed` stays closed, a resolved case never becomes active again, at most one
-proposal is accepted, and the case's event log is gapless and its hash chain verifies.
+proposal is accepted, a case goes to mediation at most once and never with an outcome, and the case's event
+log is gapless and its hash chain verifies.
 
 Each command is also checked against what the rules say it should do in the case's current state: an
 allowed one must succeed, a refused one must raise a DomainError and change nothing at all (case row,
@@ -27,10 +28,10 @@ from sqlalchemy import Row, func, select
 from mediation import clock
 from mediation.errors import DomainError
 from mediation.extensions import db
-from mediation.models import Case, CaseEvent, CaseState, Message, Proposal, ProposalState, WebhookMessage
+from mediation.models import Case, CaseEvent, CaseState, Message, Proposal, ProposalState, User, WebhookMessage
 from mediation.money import Money
-from mediation.services import admin, cases, chain, messages, proposals
-from mediation.services.actors import ANONYMOUS, PartyActor
+from mediation.services import admin, cases, chain, deadlines, messages, proposals
+from mediation.services.actors import ANONYMOUS, PartyActor, StaffActor
 from tests.conftest import PlatformInfo, case_data
 
 ROLES = ("buyer", "seller")
@@ -40,6 +41,7 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MISSING_PROPOSAL = 10**9
 VALID_BODIES = ("Where is my parcel?", "line one\nline two\ttabbed", "包裹还没到", "  Tracking: LX123  ")
 INVALID_BODIES = ("  ", "bell\x07", "x" * 4001)
+LAPSING = {CaseState.OPEN, CaseState.NEGOTIATION}
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,15 @@ def new_platform() -> PlatformInfo:
     return PlatformInfo(created.platform_id, created.api_key, created.webhook_secret)
 
 
+def new_mediator() -> StaffActor:
+    """A mediator row without the cost of hashing a password (nobody signs in here)."""
+    user = User(email=f"m-{secrets.token_hex(6)}@example.com", name="Mediator", role="mediator",
+                password_hash="!")
+    db.session.add(user)
+    db.session.commit()
+    return StaffActor(user_id=user.id, role="mediator", name=user.name)
+
+
 def other(role: str) -> str:
     return "seller" if role == "buyer" else "buyer"
 
@@ -85,6 +96,7 @@ class CaseMachine(RuleBasedStateMachine):
         self.parties = {p.role: PartyActor(p.id, case.id, p.role, p.name) for p in case.parties}
         self.outsiders = (new_platform().actor, ANONYMOUS,
                           PartyActor(self.parties["buyer"].party_id + 10**6, case.id + 10**6, "buyer"))
+        self.mediator = new_mediator()  # the least loaded may be one of an earlier example's
         self.proposal_ids: list[int] = []
         self.was_closed = self.left_active = False
         self.events_seen = 0
@@ -94,7 +106,7 @@ class CaseMachine(RuleBasedStateMachine):
     def case(self):
         return db.session.execute(select(
             Case.state, Case.version, Case.deadline_at, Case.resolution, Case.refund_minor,
-            Case.release_minor, Case.return_required, Case.execution_reference, Case.closed_at)
+            Case.release_minor, Case.return_required, Case.execution_reference, Case.closed_at, Case.mediator_id)
             .where(Case.id == self.case_id)).one()
 
     def proposals(self) -> list:
@@ -147,7 +159,8 @@ class CaseMachine(RuleBasedStateMachine):
         if proposal_id is None:
             return True
         row = now.proposal(proposal_id)
-        return row is not None and row.state == ProposalState.OPEN and row.author_role == other(role)
+        return (row is not None and row.state == ProposalState.OPEN and row.expires_at > self.now
+                and row.author_role == other(role))
 
     def propose(self, role: str, refund: int, release: int, counter_to: int | None) -> None:
         now = self.look()
@@ -228,7 +241,7 @@ class CaseMachine(RuleBasedStateMachine):
         if repeat:
             assert self.look() == now, "confirming the same execution again changed the case"
 
-    @rule(who=st.integers(0, 2), what=st.integers(0, 5), index=st.integers(0, 3))
+    @rule(who=st.integers(0, 2), what=st.integers(0, 6), index=st.integers(0, 3))
     def an_outsider_tries_a_command(self, who, what, index):
         zero = Money(0, "USD")
         command, args, kwargs = [
@@ -238,6 +251,7 @@ class CaseMachine(RuleBasedStateMachine):
             (proposals.withdraw_proposal, (self.pick(index),), {}),
             (messages.send_message, ("joint", "hello", "o1"), {}),
             (proposals.create_proposal, (), {"buyer_refund": zero, "seller_release": zero}),
+            (deadlines.escalate_case, ("let me in",), {}),
         ][what]
         self.attempt(self.look(), False, command, self.outsiders[who], self.case_id, *args, **kwargs)
 
@@ -245,6 +259,52 @@ class CaseMachine(RuleBasedStateMachine):
     def time_passes(self, hours):
         self.now += timedelta(hours=hours)
         clock.freeze(self.now)
+
+    @rule(role=st.sampled_from(ROLES), reason=st.sampled_from(("We cannot agree.", "We cannot agree.", "  ")))
+    def a_party_escalates(self, role, reason):
+        now = self.look()
+        escalated = self.attempt(now, now.state == CaseState.NEGOTIATION and reason.strip() != "",
+                                 deadlines.escalate_case, self.parties[role], self.case_id, reason)
+        if escalated is not None:
+            after = self.case()
+            assert after.state == CaseState.MEDIATION and after.resolution is None
+            assert after.deadline_at == self.now + timedelta(days=14)
+
+    @rule(hours=st.integers(1, 24 * 8))
+    def time_passes_and_the_scheduler_ticks(self, hours):
+        self.now += timedelta(hours=hours)
+        clock.freeze(self.now)
+        before = self.look()
+        deadlines.tick()
+        after = self.look()
+        due = before.state in LAPSING and before.case.deadline_at <= self.now
+        if due:
+            assert after.state == CaseState.MEDIATION and after.case.resolution is None
+            assert after.case.deadline_at == self.now + timedelta(days=14)
+        else:
+            assert after.case.state == before.case.state and after.case.deadline_at == before.case.deadline_at
+        for old, new in zip(before.proposals, after.proposals, strict=True):
+            lapsed = old.state == ProposalState.OPEN and old.expires_at <= self.now
+            assert new.state == (ProposalState.EXPIRED if lapsed else old.state), (old, new)
+        if not due and after.proposals == before.proposals:
+            assert after == before, "a tick with nothing due changed the case"
+
+    @rule(assigned=st.sampled_from((True, True, True, False)), days=st.sampled_from((1, 7, 30, 0, 31)),
+          reason=st.sampled_from(("The courier needs time.", "")))
+    def a_mediator_extends_the_deadline(self, assigned, days, reason):
+        now = self.look()
+        on_case = now.case.mediator_id
+        if assigned and on_case is not None:
+            mediator = StaffActor(user_id=on_case, role="mediator")
+        else:  # a mediator who is not on this case
+            mediator = StaffActor(user_id=(on_case or 0) + 10**6, role="mediator")
+        expected = (mediator.user_id == on_case and now.state == CaseState.MEDIATION and 1 <= days <= 30
+                    and reason != "")
+        extended = self.attempt(now, expected, deadlines.extend_deadline, mediator, self.case_id, days, reason)
+        if extended is not None:
+            after = self.case()
+            assert after.deadline_at == now.case.deadline_at + timedelta(days=days)
+            assert after.state == now.state
 
     # ---- invariants ------------------------------------------------------------------------
 
@@ -254,6 +314,7 @@ class CaseMachine(RuleBasedStateMachine):
         self.check_money_is_conserved(row)
         self.check_closed_stays_closed_and_resolved_never_reopens(CaseState(row.state))
         self.check_at_most_one_accepted_proposal_and_it_is_the_outcome(row, proposal_rows)
+        self.check_mediation_is_entered_once_and_never_decides_by_itself(row)
         self.check_the_event_log_is_gapless_and_its_chain_verifies()
 
     def check_money_is_conserved(self, row):
@@ -285,6 +346,13 @@ class CaseMachine(RuleBasedStateMachine):
             assert not accepted
         if row.state not in ACTIVE:
             assert all(p.state != ProposalState.OPEN for p in proposal_rows), "a proposal outlived the case"
+
+    def check_mediation_is_entered_once_and_never_decides_by_itself(self, row):
+        escalations = db.session.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id == self.case_id, CaseEvent.type == "case.escalated"))
+        assert escalations <= 1, "the case went to mediation twice"
+        if row.state == CaseState.MEDIATION:
+            assert escalations == 1 and row.resolution is None and row.deadline_at is not None
 
     def check_the_event_log_is_gapless_and_its_chain_verifies(self):
         seqs = db.session.scalars(select(CaseEvent.seq).where(CaseEvent.case_id == self.case_id)
