@@ -2,12 +2,27 @@
 from __future__ import annotations
 
 
+def plain(value):
+    """`value` with every lazy (translatable) string rendered in the current locale, for JSON.
+
+    Dicts, lists and tuples are copied; str and other JSON values pass through unchanged.
+    """
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
 class DomainError(Exception):
     """Base of every error a service command may raise on purpose."""
 
     status = 400
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, **context):
+    def __init__(self, message, errors: dict[str, list] | None = None, **context):
+        # `message` and the `errors` texts may be lazy strings; adapters render them with str() / plain().
         super().__init__(message)
         self.message = message
         self.errors = errors or {}

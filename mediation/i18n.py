@@ -1,7 +1,7 @@
 """Whose language and time zone a request is in: the party's own, a remembered choice, the browser's."""
 from __future__ import annotations
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 
 SUPPORTED = ("en", "zh_Hans_CN")
 
@@ -18,6 +18,8 @@ def normalise(locale: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, scheduler: a lazy error message is rendered in the default locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = normalise(request.args.get("lang")) if request else None
     if chosen:
         session["locale"] = chosen

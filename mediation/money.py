@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.core import get_global
 from babel.numbers import get_currency_precision, get_territory_currencies
+from flask_babel import lazy_gettext as _l
 
 
 def _legal_tender() -> frozenset[str]:
@@ -36,23 +37,25 @@ class Money:
     def parse(cls, value: str, currency: str) -> Money:
         """Parse a decimal string such as "40.00" in `currency`; refuse more decimals than it has."""
         if currency not in CURRENCIES:
-            raise MoneyError(f"Unknown currency {currency!r}: use an ISO 4217 code such as USD.")
+            raise MoneyError(_l("Unknown currency %(currency)s: use an ISO 4217 code such as USD.",
+                                currency=repr(currency)))
         if not isinstance(value, str):
-            raise MoneyError("The value must be a string such as \"40.00\".")
+            raise MoneyError(_l("The value must be a string such as \"40.00\"."))
         try:
             amount = Decimal(value)
         except InvalidOperation:
-            raise MoneyError(f"{value!r} is not a decimal number.") from None
+            raise MoneyError(_l("%(value)s is not a decimal number.", value=repr(value))) from None
         if not amount.is_finite():
-            raise MoneyError(f"{value!r} is not a decimal number.")
+            raise MoneyError(_l("%(value)s is not a decimal number.", value=repr(value)))
         if amount < 0:
-            raise MoneyError("The value cannot be negative.")
+            raise MoneyError(_l("The value cannot be negative."))
         places = exponent(currency)
         scaled = amount.scaleb(places)
         if scaled != scaled.to_integral_value():
-            raise MoneyError(f"{currency} has {places} decimal place(s); {value!r} has more.")
+            raise MoneyError(_l("%(currency)s has %(places)s decimal place(s); %(value)s has more.",
+                                currency=currency, places=places, value=repr(value)))
         if scaled > 10**15:
-            raise MoneyError("The value is too large.")
+            raise MoneyError(_l("The value is too large."))
         return cls(int(scaled), currency)
 
     @classmethod
@@ -73,7 +76,7 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         if other.currency != self.currency:
-            raise MoneyError("Cannot add amounts in different currencies.")
+            raise MoneyError(_l("Cannot add amounts in different currencies."))
         return Money(self.minor + other.minor, self.currency)
 
     def __str__(self) -> str:

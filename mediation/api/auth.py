@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 
 from mediation.errors import Forbidden, Unauthenticated
 from mediation.extensions import csrf
@@ -16,12 +17,12 @@ def current_actor(case_id: int | None = None):
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Use the header Authorization: Bearer <API key or party token>.")
+            raise Unauthenticated(_l("Use the header Authorization: Bearer <API key or party token>."))
         actor = access.actor_from_bearer(token.strip())
     else:
         actor = session_actor(case_id)
         if isinstance(actor, Anonymous):
-            raise Unauthenticated("Sign in: send Authorization: Bearer <API key or party token>.")
+            raise Unauthenticated(_l("Sign in: send Authorization: Bearer <API key or party token>."))
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()  # cookies ride along with any request; the token proves it came from our page
     g.actor = actor
@@ -31,5 +32,5 @@ def current_actor(case_id: int | None = None):
 def current_platform() -> PlatformActor:
     actor = current_actor()
     if not isinstance(actor, PlatformActor):
-        raise Forbidden("Only a platform's API key may do this.")
+        raise Forbidden(_l("Only a platform's API key may do this."))
     return actor

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request, url_for
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor, current_platform
@@ -77,8 +78,8 @@ class Cases(MethodView):
         actor = current_platform()
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
-            raise Invalid("The Idempotency-Key is not valid.",
-                          {"Idempotency-Key": ["Use 1 to 255 printable characters."]})
+            raise Invalid(_l("The Idempotency-Key is not valid."),
+                          {"Idempotency-Key": [_l("Use 1 to 255 printable characters.")]})
         opened = cases.open_case(actor, data, key)
         links = {role: join_url(token) for role, token in opened.join_tokens.items()}
         headers = {"Idempotent-Replayed": "true"} if opened.replayed else {}

@@ -4,10 +4,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import g, jsonify, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from mediation.errors import Conflict, DomainError, InvalidTransition
+from mediation.errors import Conflict, DomainError, InvalidTransition, plain
 from mediation.schemas.case import CaseOut, RoomCaseOut
 from mediation.services import cases
 from mediation.services.actors import PlatformActor
@@ -18,9 +19,9 @@ def is_api_request() -> bool:
 
 
 def error_response(code: int, message: str, errors: dict | None = None, **extra):
-    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": str(message)}
     if errors:
-        body["errors"] = errors
+        body["errors"] = plain(errors)
     body.update(extra)
     return jsonify(body), code
 
@@ -37,12 +38,12 @@ def domain_error(error: DomainError):
 
 def http_error(error: HTTPException):
     if isinstance(error, CSRFError):
-        return error_response(400, "The CSRF token is missing or invalid: send it as X-CSRFToken.")
+        return error_response(400, _l("The CSRF token is missing or invalid: send it as X-CSRFToken."))
     data = getattr(error, "data", None) or {}
     errors = _flatten(data.get("messages") or data.get("errors") or {})
     message = data.get("message") or error.description or HTTPStatus(error.code).phrase
     if error.code == 422 and errors:
-        message = "Some fields are not valid."
+        message = _l("Some fields are not valid.")
     response, code = error_response(error.code, message, errors)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value

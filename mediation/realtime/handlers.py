@@ -13,11 +13,12 @@ from datetime import datetime
 from http import HTTPStatus
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
 from marshmallow import Schema, ValidationError
 
 from mediation import clock
-from mediation.errors import DomainError, Unauthenticated
+from mediation.errors import DomainError, Unauthenticated, plain
 from mediation.realtime import presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
 from mediation.schemas.case import RoomCaseOut
@@ -34,8 +35,8 @@ _identities: dict[str, tuple[PartyActor, datetime]] = {}
 
 
 def _error(code: int, message: str, errors: dict | None = None) -> dict:
-    return {"ok": False, "error": {"code": code, "status": HTTPStatus(code).phrase, "message": message,
-                                   "errors": errors or {}}}
+    return {"ok": False, "error": {"code": code, "status": HTTPStatus(code).phrase, "message": str(message),
+                                   "errors": plain(errors or {})}}
 
 
 def _send_frames_at_once() -> None:
@@ -57,11 +58,11 @@ def _actor(case_id: int):
     if proven is not None:
         actor, expires_at = proven
         if clock.now() >= expires_at:
-            raise Unauthenticated("This token has expired. Ask the marketplace for a new link.")
+            raise Unauthenticated(_l("This token has expired. Ask the marketplace for a new link."))
         return actor
     actor = session_actor(case_id)
     if isinstance(actor, Anonymous):
-        raise Unauthenticated("Sign in again.")
+        raise Unauthenticated(_l("Sign in again."))
     return actor
 
 
@@ -96,7 +97,7 @@ def _load(schema: type[Schema], args: tuple) -> dict:
     if not args:
         return _schema(schema).load({})
     if len(args) > 1 or not isinstance(args[0], dict):
-        raise ValidationError({"_schema": ["Send one JSON object, such as {\"case_id\": 1}."]})
+        raise ValidationError({"_schema": [_l("Send one JSON object, such as {\"case_id\": 1}.")]})
     return _schema(schema).load(args[0])
 
 
@@ -113,12 +114,12 @@ def handler(schema: type[Schema]):
                     _leave_case(payload["case_id"])
                     raise
             except ValidationError as error:
-                return _error(422, "Some fields are not valid.", error.messages)
+                return _error(422, _l("Some fields are not valid."), error.messages)
             except DomainError as error:
                 return _error(error.status, error.message, error.errors)
             except Exception:  # the client must not wait for an ack that never comes
                 log.exception("socket event %s failed", method.__name__)
-                return _error(500, "Something went wrong on our side. Try again.")
+                return _error(500, _l("Something went wrong on our side. Try again."))
         return wrapper
     return decorate
 
@@ -131,10 +132,10 @@ class CasesNamespace(Namespace):
             try:
                 actor = access.party_from_token(str(token))
             except Unauthenticated as error:
-                raise ConnectionRefusedError(error.message) from None
+                raise ConnectionRefusedError(str(error.message)) from None
             _identities[request.sid] = (actor, access.token_expiry(str(token)))
         elif not _signed_in():
-            raise ConnectionRefusedError("Sign in first: a join link, a party token or a staff login.")
+            raise ConnectionRefusedError(str(_l("Sign in first: a join link, a party token or a staff login.")))
 
     def on_disconnect(self, reason=None):
         _identities.pop(request.sid, None)

@@ -1,6 +1,7 @@
 """Money in JSON: always {"value": "40.00", "currency": "USD"}, the value with the currency's decimals."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 
 from mediation.money import Money, MoneyError
@@ -17,20 +18,20 @@ class MoneyField(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs) -> Money:
         if not isinstance(value, dict):
-            raise ValidationError('Give an object such as {"value": "40.00", "currency": "USD"}.')
+            raise ValidationError(_l('Give an object such as {"value": "40.00", "currency": "USD"}.'))
         unknown = set(value) - {"value", "currency"}
         if unknown:
-            raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+            raise ValidationError(_l("Unknown field(s): %(fields)s.", fields=", ".join(sorted(unknown))))
         if not isinstance(value.get("currency"), str):
-            raise ValidationError("The currency is missing: give an ISO 4217 code such as USD.")
+            raise ValidationError(_l("The currency is missing: give an ISO 4217 code such as USD."))
         if "value" not in value:
-            raise ValidationError('The value is missing: give a string such as "40.00".')
+            raise ValidationError(_l('The value is missing: give a string such as "40.00".'))
         try:
             money = Money.parse(value["value"], value["currency"])
         except MoneyError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(error.args[0]) from None
         if self.positive and money.minor == 0:
-            raise ValidationError("The amount must be more than zero.")
+            raise ValidationError(_l("The amount must be more than zero."))
         return money
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import bindparam, select
 
@@ -30,18 +31,26 @@ def _sign(purpose: str, party: Party, expires_at: datetime) -> str:
                                        "e": int(expires_at.timestamp())})
 
 
+# Whole sentences per kind of credential, so each translates naturally.
+_WHAT_INVALID = {"link": _l("This link is not valid."), "token": _l("This token is not valid.")}
+_WHAT_EXPIRED = {"link": _l("This link has expired. Ask the marketplace for a new one."),
+                 "token": _l("This token has expired. Ask the marketplace for a new one.")}
+_WHAT_REVOKED = {"link": _l("This link has been revoked. Ask the marketplace for a new one."),
+                 "token": _l("This token has been revoked. Ask the marketplace for a new one.")}
+
+
 def _party_from(purpose: str, token: str, what: str) -> Party:
     try:
         claims = _serializer(purpose).loads(token)
     except BadSignature:
-        raise Unauthenticated(f"This {what} is not valid.") from None
+        raise Unauthenticated(_WHAT_INVALID[what]) from None
     if not isinstance(claims, dict) or not {"p", "g", "e"} <= set(claims):
-        raise Unauthenticated(f"This {what} is not valid.")
+        raise Unauthenticated(_WHAT_INVALID[what])
     if clock.now().timestamp() >= claims["e"]:
-        raise Unauthenticated(f"This {what} has expired. Ask the marketplace for a new one.")
+        raise Unauthenticated(_WHAT_EXPIRED[what])
     party = db.session.get(Party, claims["p"])
     if party is None or party.link_generation != claims["g"]:
-        raise Unauthenticated(f"This {what} has been revoked. Ask the marketplace for a new one.")
+        raise Unauthenticated(_WHAT_REVOKED[what])
     return party
 
 
@@ -72,16 +81,16 @@ def issue_party_token(join_token_value: str) -> tuple[str, PartyActor, datetime]
 
 def party_from_token(token: str) -> PartyActor:
     if not token.startswith(PARTY_TOKEN_PREFIX):
-        raise Unauthenticated("This token is not valid.")
+        raise Unauthenticated(_l("This token is not valid."))
     return _actor(_party_from("party", token[len(PARTY_TOKEN_PREFIX):], "token"))
 
 
 def platform_from_api_key(key: str) -> PlatformActor:
     if not key.startswith(API_KEY_PREFIX):
-        raise Unauthenticated("This API key is not valid.")
+        raise Unauthenticated(_l("This API key is not valid."))
     api_key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
     if api_key is None or api_key.revoked_at is not None:
-        raise Unauthenticated("This API key is not valid or has been revoked.")
+        raise Unauthenticated(_l("This API key is not valid or has been revoked."))
     return PlatformActor(api_key.platform_id)
 
 
@@ -119,7 +128,7 @@ def require_current(actor: PartyActor) -> None:
         return
     current = db.session.execute(_GENERATION, {"party_id": actor.party_id}).scalar()
     if current != actor.generation:
-        raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
+        raise Unauthenticated(_l("This link has been revoked. Ask the marketplace for a new one."))
 
 
 def token_expiry(token: str) -> datetime:

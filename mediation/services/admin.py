@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from mediation.errors import Invalid
@@ -22,12 +23,12 @@ def create_platform(name: str, webhook_url: str | None = None) -> CreatedPlatfor
     """Raises Invalid when the name is taken or the URL is not http(s)."""
     name = name.strip()
     if not name:
-        raise Invalid("A platform needs a name.", {"name": ["Required."]})
+        raise Invalid(_l("A platform needs a name."), {"name": [_l("Required.")]})
     if webhook_url and not webhook_url.startswith(("http://", "https://")):
-        raise Invalid("The webhook URL must start with http:// or https://.", {"webhook_url": ["Not a URL."]})
+        raise Invalid(_l("The webhook URL must start with http:// or https://."), {"webhook_url": [_l("Not a URL.")]})
     with uow.transaction():
         if db.session.scalar(select(Platform.id).where(Platform.name == name)):
-            raise Invalid(f"A platform named {name!r} exists.", {"name": ["Already taken."]})
+            raise Invalid(_l("A platform named %(name)s exists.", name=repr(name)), {"name": [_l("Already taken.")]})
         platform = Platform(name=name)
         db.session.add(platform)
         key, plain = ApiKey.issue(platform)
@@ -43,10 +44,10 @@ def create_platform(name: str, webhook_url: str | None = None) -> CreatedPlatfor
 def create_user(*, email: str, name: str, role: str, password: str, locale: str = "en",
                 timezone: str = "UTC") -> int:
     if len(password) < 10:
-        raise Invalid("The password is too short.", {"password": ["At least 10 characters."]})
+        raise Invalid(_l("The password is too short."), {"password": [_l("At least 10 characters.")]})
     with uow.transaction():
         if db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-            raise Invalid("This e-mail is taken.", {"email": ["Already registered."]})
+            raise Invalid(_l("This e-mail is taken."), {"email": [_l("Already registered.")]})
         user = User(email=email, name=name, role=role, locale=locale, timezone=timezone)
         user.set_password(password)
         db.session.add(user)

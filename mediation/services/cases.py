@@ -5,6 +5,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from mediation import clock
@@ -62,7 +63,7 @@ def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, conn
         if ref is None:
             access.require_current(actor)
         elif ref.generation != actor.generation:
-            raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
+            raise Unauthenticated(_l("This link has been revoked. Ask the marketplace for a new one."))
     else:
         ref = run.execute(_REF, {"case_id": case_id}).first()
     return policy.require(actor, action, ref, **context)
@@ -74,7 +75,7 @@ def _load_for_party(actor: PartyActor, case_id: int) -> Case | None:
         access.require_current(actor)  # a revoked party hears "revoked", not "no such case"
         return None
     if row[1] != actor.generation:
-        raise Unauthenticated("This link has been revoked. Ask the marketplace for a new one.")
+        raise Unauthenticated(_l("This link has been revoked. Ask the marketplace for a new one."))
     return row[0]
 
 
@@ -90,8 +91,8 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
             return earlier
     held: Money | None = data.get("held_amount")
     if held is not None and held.currency != data["amount"].currency:
-        raise Invalid("The held amount must be in the case's currency.",
-                      {"held_amount": ["Use the same currency as amount."]})
+        raise Invalid(_l("The held amount must be in the case's currency."),
+                      {"held_amount": [_l("Use the same currency as amount.")]})
     with uow.transaction():
         platform = db.session.get(Platform, actor.platform_id)
         case = Case(platform=platform, external_order_id=data["external_order_id"], reason=data["reason"],
@@ -118,8 +119,8 @@ def _idempotent_replay(actor: PlatformActor, key: str, fingerprint: str) -> Open
     if row is None:
         return None
     if row.fingerprint != fingerprint:
-        raise Invalid("This Idempotency-Key was used with a different request body.",
-                      {"Idempotency-Key": ["Already used for another request; use a new key."]})
+        raise Invalid(_l("This Idempotency-Key was used with a different request body."),
+                      {"Idempotency-Key": [_l("Already used for another request; use a new key.")]})
     case = db.session.get(Case, row.case_id)
     return OpenedCase(case, _initial_tokens(case), replayed=True)
 
@@ -166,7 +167,7 @@ def _decode_cursor(cursor: str) -> int:
             raise ValueError
         return int(text[1:])
     except (ValueError, UnicodeDecodeError, IndexError):
-        raise Invalid("This cursor is not valid.", {"cursor": ["Use next_cursor from the previous page."]}) \
+        raise Invalid(_l("This cursor is not valid."), {"cursor": [_l("Use next_cursor from the previous page.")]}) \
             from None
 
 
@@ -175,7 +176,7 @@ def issue_join_link(actor: Actor, case_id: int, role: str, revoke_previous: bool
     with uow.transaction():
         case = load(actor, case_id, Action.ISSUE_JOIN_LINK)
         if case.state == "closed":
-            raise InvalidTransition("The case is closed.", state=case.state)
+            raise InvalidTransition(_l("The case is closed."), state=case.state)
         party = case.party(role)
         if revoke_previous:
             party.link_generation += 1

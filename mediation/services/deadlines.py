@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mediation import clock
@@ -30,7 +31,7 @@ def escalate_case(actor: Actor, case_id: int, reason: str) -> Case:
     Invalid (no reason). Emits case.escalated and, when one is free, mediator.assigned."""
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("Say briefly why you want a mediator.", {"reason": ["Required."]})
+        raise Invalid(_l("Say briefly why you want a mediator."), {"reason": [_l("Required.")]})
     with uow.transaction():
         case = load(actor, case_id, Action.ESCALATE)
         workflow.apply(case, "escalate")
@@ -44,15 +45,15 @@ def extend_deadline(actor: Actor, case_id: int, days: int, reason: str) -> Case:
     InvalidTransition (not in mediation), Invalid (days, reason). Emits deadline.extended."""
     errors = {}
     if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
-        errors["days"] = [f"Between 1 and {MAX_EXTENSION_DAYS} days."]
+        errors["days"] = [_l("Between 1 and %(days)s days.", days=MAX_EXTENSION_DAYS)]
     if not (reason or "").strip():
-        errors["reason"] = ["Give the parties a reason."]
+        errors["reason"] = [_l("Give the parties a reason.")]
     if errors:
-        raise Invalid("The extension needs a number of days and a reason.", errors)
+        raise Invalid(_l("The extension needs a number of days and a reason."), errors)
     with uow.transaction():
         case = load(actor, case_id, Action.EXTEND_DEADLINE)
         if case.state != CaseState.MEDIATION:
-            raise InvalidTransition("Only a case in mediation has a deadline a mediator can extend.",
+            raise InvalidTransition(_l("Only a case in mediation has a deadline a mediator can extend."),
                                     state=case.state)
         previous = case.deadline_at
         case.deadline_at = previous + timedelta(days=days)

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -138,7 +139,7 @@ def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
         load(actor, case_id, Action.READ_CHANNEL, channel=channel)
         if db.session.scalar(select(Message.id).where(
                 Message.id == message_id, Message.case_id == case_id, Message.channel == channel)) is None:
-            raise NotFound("No such message in this channel.")
+            raise NotFound(_l("No such message in this channel."))
         marker = db.session.scalar(select(ReadMarker).where(
             ReadMarker.case_id == case_id, ReadMarker.sender == actor.key, ReadMarker.channel == channel))
         if marker is None:
@@ -153,8 +154,8 @@ def _load_case(actor: Actor, case_id: int, channel: str, connection=None):
     case = load_ref(actor, case_id, Action.SEND_MESSAGE, connection=connection, channel=channel)
     if not workflow.channel_open(case, channel):
         raise InvalidTransition(
-            "The case is closed." if case.state == CaseState.CLOSED
-            else "Private channels open once a mediator is on the case.", state=case.state)
+            _l("The case is closed.") if case.state == CaseState.CLOSED
+            else _l("Private channels open once a mediator is on the case."), state=case.state)
     return case
 
 
@@ -168,11 +169,11 @@ def _clean(body: str) -> str:
     body = (body or "").strip()
     limit = current_app.config["MESSAGE_MAX_CHARS"]
     if not body:
-        raise Invalid("The message is empty.", {"body": ["Write something first."]})
+        raise Invalid(_l("The message is empty."), {"body": [_l("Write something first.")]})
     if len(body) > limit:
-        raise Invalid("The message is too long.", {"body": [f"At most {limit} characters."]})
+        raise Invalid(_l("The message is too long."), {"body": [_l("At most %(limit)s characters.", limit=limit)]})
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in body):
-        raise Invalid("The message has control characters.", {"body": ["Remove control characters."]})
+        raise Invalid(_l("The message has control characters."), {"body": [_l("Remove control characters.")]})
     return body
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, false, true
 
 from mediation.errors import Forbidden, NotFound
@@ -91,25 +92,25 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
 
 
 _REFUSALS = {
-    Action.READ_CHANNEL: "You may not read this channel.",
-    Action.SEND_MESSAGE: "You may not post in this channel.",
-    Action.PROPOSE: "Only the buyer or the seller can propose a settlement.",
-    Action.ANSWER_PROPOSAL: "Only the other party can accept or reject this proposal.",
-    Action.WITHDRAW_PROPOSAL: "Only the author can withdraw this proposal.",
-    Action.WITHDRAW_CASE: "Only the party who opened the dispute can withdraw it.",
-    Action.ISSUE_JOIN_LINK: "Only the platform can issue join links.",
-    Action.CONFIRM_EXECUTION: "Only the platform can confirm that an outcome was executed.",
-    Action.ESCALATE: "Only the buyer or the seller can ask for a mediator.",
-    Action.EXTEND_DEADLINE: "Only the case's mediator can extend its deadline.",
+    Action.READ_CHANNEL: _l("You may not read this channel."),
+    Action.SEND_MESSAGE: _l("You may not post in this channel."),
+    Action.PROPOSE: _l("Only the buyer or the seller can propose a settlement."),
+    Action.ANSWER_PROPOSAL: _l("Only the other party can accept or reject this proposal."),
+    Action.WITHDRAW_PROPOSAL: _l("Only the author can withdraw this proposal."),
+    Action.WITHDRAW_CASE: _l("Only the party who opened the dispute can withdraw it."),
+    Action.ISSUE_JOIN_LINK: _l("Only the platform can issue join links."),
+    Action.CONFIRM_EXECUTION: _l("Only the platform can confirm that an outcome was executed."),
+    Action.ESCALATE: _l("Only the buyer or the seller can ask for a mediator."),
+    Action.EXTEND_DEADLINE: _l("Only the case's mediator can extend its deadline."),
 }
 
 
 def require(actor: Actor, action: Action, case: Case | None, **context) -> Case:
     """Return the case if `actor` may do `action`; raise NotFound or Forbidden otherwise."""
     if case is None or not can_view(actor, case):
-        raise NotFound("No such case.")
+        raise NotFound(_l("No such case."))
     if not can(actor, action, case, **context):
-        raise Forbidden(_REFUSALS.get(action, "You may not do this."))
+        raise Forbidden(_REFUSALS.get(action, _l("You may not do this.")))
     return case
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mediation import clock
@@ -112,7 +113,7 @@ def _load(actor: Actor, case_id: int, proposal_id: int, action: Action) -> tuple
     case = load(actor, case_id)
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.case_id != case.id:
-        raise NotFound("No such proposal in this case.")
+        raise NotFound(_l("No such proposal in this case."))
     load(actor, case_id, action, proposal=proposal)
     workflow.require_active(case)
     return case, proposal
@@ -120,9 +121,10 @@ def _load(actor: Actor, case_id: int, proposal_id: int, action: Action) -> tuple
 
 def _require_open(proposal: Proposal) -> None:
     if proposal.state != ProposalState.OPEN:
-        raise InvalidTransition(f"This proposal is {proposal.state}.", proposal_state=proposal.state)
+        raise InvalidTransition(_l("This proposal is %(state)s.", state=workflow.state_word(proposal.state)),
+                                proposal_state=proposal.state)
     if proposal.expires_at <= clock.now():
-        raise InvalidTransition("This proposal has expired.", proposal_state="expired")
+        raise InvalidTransition(_l("This proposal has expired."), proposal_state="expired")
 
 
 def _open_proposals(case: Case, author_role: str | None = None) -> list[Proposal]:
@@ -135,14 +137,17 @@ def _open_proposals(case: Case, author_role: str | None = None) -> list[Proposal
 def _answerable(case: Case, counter_to: int, actor: PartyActor) -> Proposal:
     answered = db.session.get(Proposal, counter_to)
     if answered is None or answered.case_id != case.id:
-        raise Invalid("There is no such proposal to counter.", {"counter_to": ["No such proposal in this case."]})
+        raise Invalid(_l("There is no such proposal to counter."),
+                      {"counter_to": [_l("No such proposal in this case.")]})
     if actor.role not in answered.needs_answer_from():
-        raise Invalid("You can only counter a proposal made to you.",
-                      {"counter_to": ["This proposal is not addressed to you."]})
+        raise Invalid(_l("You can only counter a proposal made to you."),
+                      {"counter_to": [_l("This proposal is not addressed to you.")]})
     if answered.state == ProposalState.OPEN and answered.expires_at <= clock.now():
-        raise Invalid("That proposal has expired.", {"counter_to": ["That proposal has expired; make a new one."]})
+        raise Invalid(_l("That proposal has expired."),
+                      {"counter_to": [_l("That proposal has expired; make a new one.")]})
     if answered.state != ProposalState.OPEN:
-        raise Invalid(f"That proposal is {answered.state}.", {"counter_to": [f"That proposal is {answered.state}."]})
+        message = _l("That proposal is %(state)s.", state=workflow.state_word(answered.state))
+        raise Invalid(message, {"counter_to": [message]})
     return answered
 
 
@@ -150,14 +155,16 @@ def _check_money(case: Case, refund: Money, release: Money) -> None:
     errors: dict[str, list[str]] = {}
     for field, money in (("buyer_refund", refund), ("seller_release", release)):
         if money.currency != case.currency:
-            errors[field] = [f"Use the case's currency, {case.currency}."]
+            errors[field] = [_l("Use the case's currency, %(currency)s.", currency=case.currency)]
     if errors:
-        raise Invalid("The amounts must be in the case's currency.", errors)
+        raise Invalid(_l("The amounts must be in the case's currency."), errors)
     total = refund + release
     held = case.held_amount
     if held is not None and total != held:
-        message = f"buyer_refund + seller_release must equal the held amount, {held}; they add up to {total}."
+        message = _l("buyer_refund + seller_release must equal the held amount, %(held)s; they add up to %(total)s.",
+                      held=held, total=total)
         raise Invalid(message, {"buyer_refund": [message], "seller_release": [message]})
     if held is None and total.minor > case.amount_minor:
-        message = f"buyer_refund + seller_release cannot exceed the disputed amount, {case.amount}."
+        message = _l("buyer_refund + seller_release cannot exceed the disputed amount, %(amount)s.",
+                      amount=case.amount)
         raise Invalid(message, {"buyer_refund": [message], "seller_release": [message]})

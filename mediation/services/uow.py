@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -66,10 +67,10 @@ def core_transaction() -> Iterator[Connection]:
             with transaction:
                 yield connection
     except IntegrityError as error:
-        raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from error
+        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
     except OperationalError as error:
         if "locked" in str(error).lower():
-            raise Conflict("The case is busy. Try again.") from error
+            raise Conflict(_l("The case is busy. Try again.")) from error
         raise
     finally:
         _core_pending.reset(staged)
@@ -96,11 +97,11 @@ def transaction() -> Iterator[None]:
         session.commit()
     except (StaleDataError, IntegrityError) as error:
         _abandon(session)
-        raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from error
+        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
     except OperationalError as error:
         _abandon(session)
         if "locked" in str(error).lower():
-            raise Conflict("The case is busy. Try again.") from error
+            raise Conflict(_l("The case is busy. Try again.")) from error
         raise
     except BaseException:
         _abandon(session)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from mediation import clock
 from mediation.errors import InvalidTransition
 from mediation.models import Case, CaseState
@@ -38,9 +40,25 @@ _DEADLINE_DAYS = {
 }
 
 _STATE_NAMES = {
-    "respond": "answered", "escalate": "escalated", "settle": "settled", "withdraw": "withdrawn",
-    "execute": "closed",
+    "respond": _l("answered"), "escalate": _l("escalated"), "settle": _l("settled"), "withdraw": _l("withdrawn"),
+    "execute": _l("closed"),
 }
+
+# The state codes as words inside error sentences: English shows the code itself, other locales translate it.
+_STATE_WORDS = {
+    "open": _l("open"), "negotiation": _l("negotiation"), "mediation": _l("mediation"),
+    "settled": _l("settled"), "ruled": _l("ruled"), "appealed": _l("appealed"), "final": _l("final"),
+    "withdrawn": _l("withdrawn"), "closed": _l("closed"),
+    # proposal states
+    "accepted": _l("accepted"), "rejected": _l("rejected"), "countered": _l("countered"),
+    "expired": _l("expired"), "superseded": _l("superseded"),
+}
+
+
+def state_word(state) -> object:
+    """A case or proposal state for an error sentence (lazy; renders as the code in English)."""
+    value = getattr(state, "value", state)
+    return _STATE_WORDS.get(value, value)
 
 
 def can_apply(case: Case, command: str) -> bool:
@@ -52,7 +70,8 @@ def apply(case: Case, command: str) -> CaseState:
     current = CaseState(case.state)
     target = TRANSITIONS.get((current, command))
     if target is None:
-        raise InvalidTransition(f"A case that is {current.value} cannot be {_STATE_NAMES.get(command, command)}.",
+        raise InvalidTransition(_l("A case that is %(state)s cannot be %(action)s.", state=state_word(current),
+                                   action=_STATE_NAMES.get(command, command)),
                                 state=current.value)
     case.state = target
     case.deadline_at = deadline_for(case, target, clock.now())
@@ -66,7 +85,8 @@ def deadline_for(case: Case, state: CaseState, start: datetime) -> datetime | No
 
 def require_active(case: Case) -> None:
     if case.state not in ACTIVE:
-        raise InvalidTransition(f"The case is {case.state}: nothing more can be proposed or decided.",
+        raise InvalidTransition(_l("The case is %(state)s: nothing more can be proposed or decided.",
+                                   state=state_word(case.state)),
                                 state=case.state)
 
 

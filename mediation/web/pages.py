@@ -31,7 +31,7 @@ def join(token: str):
     try:
         actor = access.party_from_join_token(token)
     except Unauthenticated as error:
-        return render_template("error.html", title=_("This link does not work"), message=error.message), 401
+        return render_template("error.html", title=_("This link does not work"), message=str(error.message)), 401
     remember_party(actor)
     return redirect(url_for("web.case_room", case_id=actor.case_id))
 
@@ -73,8 +73,8 @@ def set_timezone():
     """The browser reports its zone on first visit; times then show in it."""
     zone = (request.get_json(silent=True) or {}).get("timezone")
     if zone not in _ZONES:
-        return jsonify({"code": 422, "status": "Unprocessable Entity", "message": "Unknown time zone.",
-                        "errors": {"timezone": ["Use an IANA zone such as Asia/Shanghai."]}}), 422
+        return jsonify({"code": 422, "status": "Unprocessable Entity", "message": _("Unknown time zone."),
+                        "errors": {"timezone": [_("Use an IANA zone such as Asia/Shanghai.")]}}), 422
     session["timezone"] = zone
     return jsonify({"timezone": zone})
 
@@ -83,7 +83,7 @@ def render_domain_error(error: DomainError):
     titles = {401: _("Please sign in"), 403: _("Not allowed"), 404: _("Not found"), 409: _("Already changed"),
               422: _("Please check your input")}
     return render_template("error.html", title=titles.get(error.status, _("Something went wrong")),
-                           message=error.message), error.status
+                           message=str(error.message)), error.status
 
 
 def render_http_error(error: HTTPException):
