@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, or_, select
 
 from mediation.extensions import db
 from mediation.models import Case, CaseState, MediatorConflict, Message, ReadMarker, User
+from mediation.services import policy
 from mediation.services.actors import StaffActor
 
 # Cases that still need their mediator's attention count towards the load.
@@ -38,7 +39,7 @@ class QueueItem:
 def queue(actor: StaffActor) -> list[QueueItem]:
     """A mediator's open cases, the nearest deadline first, with the messages they have not read."""
     cases = list(db.session.scalars(
-        select(Case).where(Case.mediator_id == actor.user_id, Case.state.in_(_OPEN_WORK))
+        select(Case).where(policy.visible_cases(actor), Case.state.in_(_OPEN_WORK))
         .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id).limit(200)))
     return [QueueItem(case, _unread(case.id, actor.key)) for case in cases]
 
