@@ -126,9 +126,13 @@ def require_current(actor: PartyActor) -> None:
     """
     if actor.generation is None:
         return
-    current = db.session.execute(_GENERATION, {"party_id": actor.party_id}).scalar()
+    require_generation(actor, db.session.execute(_GENERATION, {"party_id": actor.party_id}).scalar())
+
+
+def require_generation(actor: PartyActor, current: int | None) -> None:
+    """The verdict on a link generation read together with the case: an older one was revoked."""
     if current != actor.generation:
-        raise Unauthenticated(_l("This link has been revoked. Ask the marketplace for a new one."))
+        raise Unauthenticated(_WHAT_REVOKED["link"])
 
 
 def token_expiry(token: str) -> datetime:

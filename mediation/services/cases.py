@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from mediation import clock
-from mediation.errors import Invalid, InvalidTransition, Unauthenticated
+from mediation.errors import Invalid, InvalidTransition
 from mediation.extensions import db
 from mediation.models import Case, CaseEvent, IdempotencyKey, Party, Platform, Proposal, ProposalState
 from mediation.models.event_log import canonical_json
@@ -42,14 +42,13 @@ def load(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **contex
 
 
 # The case and the party's current link generation in one round trip: every party command starts here.
-_CASE_AND_GENERATION = select(Case, select(Party.link_generation).where(
-    Party.id == bindparam("party_id")).scalar_subquery()).where(Case.id == bindparam("case_id"))
-
+_PARTY_GENERATION = select(Party.link_generation).where(Party.id == bindparam("party_id")).scalar_subquery()
+_CASE_AND_GENERATION = select(Case, _PARTY_GENERATION).where(Case.id == bindparam("case_id"))
 
 _CASES = Case.__table__
 _REF_COLUMNS = (_CASES.c.id, _CASES.c.platform_id, _CASES.c.state, _CASES.c.claimant_role, _CASES.c.mediator_id)
-_REF_FOR_PARTY = select(*_REF_COLUMNS, select(Party.link_generation).where(
-    Party.id == bindparam("party_id")).scalar_subquery().label("generation")).where(_CASES.c.id == bindparam("case_id"))
+_REF_FOR_PARTY = select(*_REF_COLUMNS, _PARTY_GENERATION.label("generation")).where(
+    _CASES.c.id == bindparam("case_id"))
 _REF = select(*_REF_COLUMNS).where(_CASES.c.id == bindparam("case_id"))
 
 
@@ -60,10 +59,7 @@ def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, conn
     run = connection if connection is not None else db.session
     if isinstance(actor, PartyActor) and actor.generation is not None:
         ref = run.execute(_REF_FOR_PARTY, {"party_id": actor.party_id, "case_id": case_id}).first()
-        if ref is None:
-            access.require_current(actor)
-        elif ref.generation != actor.generation:
-            raise Unauthenticated(_l("This link has been revoked. Ask the marketplace for a new one."))
+        _check_revocation(actor, ref and ref.generation)
     else:
         ref = run.execute(_REF, {"case_id": case_id}).first()
     return policy.require(actor, action, ref, **context)
@@ -71,12 +67,17 @@ def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, conn
 
 def _load_for_party(actor: PartyActor, case_id: int) -> Case | None:
     row = db.session.execute(_CASE_AND_GENERATION, {"party_id": actor.party_id, "case_id": case_id}).first()
-    if row is None:
-        access.require_current(actor)  # a revoked party hears "revoked", not "no such case"
-        return None
-    if row[1] != actor.generation:
-        raise Unauthenticated(_l("This link has been revoked. Ask the marketplace for a new one."))
-    return row[0]
+    _check_revocation(actor, row and row[1])
+    return row and row[0]
+
+
+def _check_revocation(actor: PartyActor, generation: int | None) -> None:
+    """`generation` came with the case; with no case to read it from, it is looked up on its own, so a
+    revoked party hears "revoked", not "no such case"."""
+    if generation is None:
+        access.require_current(actor)
+    else:
+        access.require_generation(actor, generation)
 
 
 def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = None) -> OpenedCase:
