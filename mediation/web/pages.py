@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.exceptions import HTTPException
 
+from mediation.api.errors import error_response
 from mediation.errors import DomainError, Unauthenticated
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import MessageOut, ProposalOut
@@ -73,8 +74,8 @@ def set_timezone():
     """The browser reports its zone on first visit; times then show in it."""
     zone = (request.get_json(silent=True) or {}).get("timezone")
     if zone not in _ZONES:
-        return jsonify({"code": 422, "status": "Unprocessable Entity", "message": _("Unknown time zone."),
-                        "errors": {"timezone": [_("Use an IANA zone such as Asia/Shanghai.")]}}), 422
+        return error_response(422, _("Unknown time zone."),
+                              {"timezone": [_("Use an IANA zone such as Asia/Shanghai.")]})
     session["timezone"] = zone
     return jsonify({"timezone": zone})
 
