@@ -227,6 +227,57 @@ def make_case(app, make_platform):
     return make
 
 
+@dataclass
+class RulebookInfo:
+    rulebook_id: int
+    version_id: int
+    clause_ids: list[int]
+
+
+@pytest.fixture
+def make_rulebook(app):
+    """A published rulebook version (bilingual clauses 1..n); cases opened afterwards are decided by it."""
+
+    def make(slug: str | None = None, clauses: int = 3) -> RulebookInfo:
+        from mediation.models import Clause, Rulebook, RulebookVersion
+
+        number = next(_counter)
+        rulebook = Rulebook(slug=slug or f"rules-{number}",
+                            title={"en": f"Rules {number}", "zh_Hans_CN": f"规则 {number}"})
+        version = RulebookVersion(rulebook=rulebook, number=1, published_at=clock.now(),
+                                  summary={"en": "First version", "zh_Hans_CN": "第一版"})
+        for n in range(1, clauses + 1):
+            version.clauses.append(Clause(number=str(n), position=n,
+                                          title={"en": f"Clause {n}", "zh_Hans_CN": f"第{n}条"},
+                                          body={"en": f"The text of clause {n}.", "zh_Hans_CN": f"第{n}条的内容。"}))
+        db.session.add(rulebook)
+        db.session.commit()
+        return RulebookInfo(rulebook.id, version.id, [c.id for c in version.clauses])
+
+    return make
+
+
+@pytest.fixture
+def rulebook(make_rulebook) -> RulebookInfo:
+    return make_rulebook()
+
+
+@pytest.fixture
+def make_mediation_case(make_case, make_user, rulebook):
+    """A case the buyer escalated after the seller answered, with a mediator assigned (made if none given)."""
+    from mediation.services import deadlines, messages
+
+    def make(mediator: StaffActor | None = None, **overrides) -> tuple[CaseInfo, StaffActor]:
+        mediator = mediator or make_user("mediator")
+        info = make_case(**overrides)
+        messages.send_message(info.actor("seller"), info.id, "joint", "I shipped it.", f"c-{next(_counter)}")
+        case = deadlines.escalate_case(info.actor("buyer"), info.id, "We cannot agree.")
+        assert case.mediator_id == mediator.user_id, "another mediator was less loaded"
+        return info, mediator
+
+    return make
+
+
 def money(value: str, currency: str = "USD") -> Money:
     return Money.parse(value, currency)
 

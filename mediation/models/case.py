@@ -73,6 +73,12 @@ class Case(db.Model):
     execution_reference: Mapped[str | None] = mapped_column(String(200))
     # The neutral on the case once it is in mediation.
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The second neutral, who decides an appeal; never the one who ruled.
+    appeal_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The rules the case is decided by: the version in force when it opened.
+    rulebook_version_id: Mapped[int | None] = mapped_column(ForeignKey("rulebook_versions.id"))
+    # The deadline the 24 h reminder went out for; a moved deadline earns a new reminder.
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: every recorded event bumps it, so two conflicting commands cannot both win.
     version: Mapped[int] = mapped_column(default=1)

@@ -37,6 +37,8 @@ class Platform(db.Model):
     mediation_days: Mapped[int] = mapped_column(default=14)
     appeal_days: Mapped[int] = mapped_column(default=5)
     proposal_days: Mapped[int] = mapped_column(default=3)
+    # The rulebook its cases are decided by; None: the standard rulebook (the first one published).
+    rulebook_id: Mapped[int | None] = mapped_column(ForeignKey("rulebooks.id"))
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="platform")
     endpoints: Mapped[list[WebhookEndpoint]] = relationship(back_populates="platform")

@@ -41,6 +41,8 @@ class Proposal(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(10))
+    # A recommendation needs both parties: who has accepted so far ("buyer", "seller" or "buyer,seller").
+    accepted_by: Mapped[str] = mapped_column(String(20), default="")
 
     @property
     def buyer_refund(self) -> Money:

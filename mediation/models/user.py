@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -50,3 +50,16 @@ class MediatorConflict(db.Model):
     party_external_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept for a while to slow down password guessing (per account and per address)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email", "email", "at"),
+                      Index("ix_login_failures_address", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -14,7 +14,7 @@ from mediation.extensions import db
 from mediation.models import Case, CaseEvent, IdempotencyKey, Party, Platform, Proposal, ProposalState
 from mediation.models.event_log import canonical_json
 from mediation.money import Money
-from mediation.services import access, events, policy, uow, workflow
+from mediation.services import access, events, policy, rulebooks, uow, workflow
 from mediation.services.actors import Actor, PartyActor, PlatformActor
 from mediation.services.policy import Action
 
@@ -46,14 +46,15 @@ _PARTY_GENERATION = select(Party.link_generation).where(Party.id == bindparam("p
 _CASE_AND_GENERATION = select(Case, _PARTY_GENERATION).where(Case.id == bindparam("case_id"))
 
 _CASES = Case.__table__
-_REF_COLUMNS = (_CASES.c.id, _CASES.c.platform_id, _CASES.c.state, _CASES.c.claimant_role, _CASES.c.mediator_id)
+_REF_COLUMNS = (_CASES.c.id, _CASES.c.platform_id, _CASES.c.state, _CASES.c.claimant_role, _CASES.c.mediator_id,
+                _CASES.c.appeal_mediator_id)
 _REF_FOR_PARTY = select(*_REF_COLUMNS, _PARTY_GENERATION.label("generation")).where(
     _CASES.c.id == bindparam("case_id"))
 _REF = select(*_REF_COLUMNS).where(_CASES.c.id == bindparam("case_id"))
 
 
 def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, connection=None, **context):
-    """Like `load`, but returns a plain row (id, platform_id, state, claimant_role, mediator_id), not a Case:
+    """Like `load`, but returns a plain row (id, platform_id, state, claimant_role, the mediators), not a Case:
     for the chat's hot path, which only needs to know who may post where. Same checks, same errors.
     Runs on `connection` when given (uow.core_transaction), else on the session."""
     run = connection if connection is not None else db.session
@@ -107,6 +108,8 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
         db.session.add(case)
         db.session.flush()
         case.deadline_at = workflow.deadline_for(case, case.state, case.created_at)
+        version = rulebooks.version_in_force(platform)
+        case.rulebook_version_id = version.id if version else None
         if idempotency_key:
             db.session.add(IdempotencyKey(platform_id=platform.id, key=idempotency_key,
                                           fingerprint=fingerprint, case_id=case.id))

@@ -9,21 +9,24 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from mediation import clock
 from mediation.errors import Invalid, InvalidTransition
 from mediation.extensions import db
-from mediation.models import Case, CaseState, Proposal, ProposalState
-from mediation.services import events, uow, workflow
+from mediation.models import Case, CaseState, Notification, Proposal, ProposalState
+from mediation.services import assignment, events, rulings, uow, workflow
 from mediation.services.actors import SYSTEM, Actor
 from mediation.services.cases import load
-from mediation.services.mediators import pick_mediator
 from mediation.services.policy import Action
 from mediation.services.proposals import proposal_payload
 
 MAX_EXTENSION_DAYS = 30
+REMINDER_BEFORE = timedelta(hours=24)
 _LAPSES = {CaseState.OPEN: "response_lapsed", CaseState.NEGOTIATION: "negotiation_lapsed"}
+# Waiting states whose deadline earns a reminder, and the mediator (column) who must act by it, if any.
+_REMINDED = {CaseState.OPEN: None, CaseState.NEGOTIATION: None, CaseState.MEDIATION: "mediator_id",
+             CaseState.RULED: None, CaseState.APPEALED: "appeal_mediator_id"}
 
 
 def escalate_case(actor: Actor, case_id: int, reason: str) -> Case:
@@ -36,7 +39,7 @@ def escalate_case(actor: Actor, case_id: int, reason: str) -> Case:
         case = load(actor, case_id, Action.ESCALATE)
         workflow.apply(case, "escalate")
         events.record(case, "case.escalated", actor, {"cause": "escalation", "reason": reason[:2000]})
-        _assign(case, actor)
+        assignment.assign_mediator(case, actor)
     return case
 
 
@@ -66,29 +69,54 @@ def extend_deadline(actor: Actor, case_id: int, days: int, reason: str) -> Case:
 @dataclass
 class TickReport:
     escalated: list[int] = field(default_factory=list)
+    finalized: list[int] = field(default_factory=list)
     expired_proposals: list[int] = field(default_factory=list)
+    reminded: list[int] = field(default_factory=list)
+    assigned: list[int] = field(default_factory=list)
 
 
 def tick(batch: int = 200) -> TickReport:
-    """Move every case whose deadline passed and expire lapsed proposals. Idempotent; with several
-    workers on PostgreSQL each due row is taken by exactly one (FOR UPDATE SKIP LOCKED)."""
+    """Move every case whose deadline passed, expire lapsed proposals, send the 24 h reminders and try
+    again to find a mediator for cases still waiting for one. Idempotent; with several workers on
+    PostgreSQL each due row is taken by exactly one (FOR UPDATE SKIP LOCKED)."""
     report = TickReport()
     with uow.transaction():
         now = clock.now()
-        for case in db.session.scalars(_locked(select(Case).where(
-                Case.state.in_(list(_LAPSES)), Case.deadline_at <= now).order_by(Case.deadline_at).limit(batch))):
-            _lapse(case)
-            report.escalated.append(case.id)
-        # Lock the proposal's case too: expiring records an event on it, which must not race a worker
-        # that holds the case (the loser's whole tick would roll back on the case's version).
-        for proposal in db.session.scalars(_locked(select(Proposal).join(Case, Case.id == Proposal.case_id).where(
-                Proposal.state == ProposalState.OPEN, Proposal.expires_at <= now).limit(batch),
-                of=(Proposal, Case))):
-            proposal.decide(ProposalState.EXPIRED, None)
-            events.record(db.session.get(Case, proposal.case_id), "proposal.expired", SYSTEM,
-                          {"proposal": proposal_payload(proposal)})
-            report.expired_proposals.append(proposal.id)
+        for case in _due(Case.state.in_([*_LAPSES, CaseState.RULED]), Case.deadline_at <= now, batch=batch):
+            if case.state == CaseState.RULED:
+                rulings.finalize_unappealed(case)
+                report.finalized.append(case.id)
+            else:
+                _lapse(case)
+                report.escalated.append(case.id)
+        report.expired_proposals = _expire_proposals(now, batch)
+        for case in _due(Case.state.in_(list(_REMINDED)), Case.deadline_at > now,
+                         Case.deadline_at <= now + REMINDER_BEFORE,
+                         or_(Case.reminded_for.is_(None), Case.reminded_for != Case.deadline_at), batch=batch):
+            _remind(case)
+            report.reminded.append(case.id)
+        for case in _due(assignment.unassigned_filter(), batch=batch):
+            if assignment.retry_assignment(case, SYSTEM):
+                report.assigned.append(case.id)
     return report
+
+
+def _due(*conditions, batch: int) -> list[Case]:
+    return list(db.session.scalars(_locked(select(Case).where(*conditions)
+                                           .order_by(Case.deadline_at, Case.id).limit(batch))))
+
+
+def _expire_proposals(now, batch: int) -> list[int]:
+    expired = []
+    # Lock the proposal's case too: expiring records an event on it, which must not race a worker
+    # that holds the case (the loser's whole tick would roll back on the case's version).
+    for proposal in db.session.scalars(_locked(select(Proposal).join(Case, Case.id == Proposal.case_id).where(
+            Proposal.state == ProposalState.OPEN, Proposal.expires_at <= now).limit(batch), of=(Proposal, Case))):
+        proposal.decide(ProposalState.EXPIRED, None)
+        events.record(db.session.get(Case, proposal.case_id), "proposal.expired", SYSTEM,
+                      {"proposal": proposal_payload(proposal)})
+        expired.append(proposal.id)
+    return expired
 
 
 def _locked(query, of=None):
@@ -103,13 +131,18 @@ def _lapse(case: Case) -> None:
     cause = "respondent_did_not_answer" if state == CaseState.OPEN else "negotiation_deadline_passed"
     # Not answering is noted on the record; it is never an automatic loss.
     events.record(case, "case.escalated", SYSTEM, {"cause": cause})
-    _assign(case, SYSTEM)
+    assignment.assign_mediator(case, SYSTEM)
 
 
-def _assign(case: Case, actor: Actor) -> None:
-    mediator = pick_mediator(case)
-    if mediator is None:
-        events.record(case, "mediator.unavailable", actor, {})
-        return
-    case.mediator_id = mediator.id
-    events.record(case, "mediator.assigned", actor, {"mediator": {"id": mediator.id, "name": mediator.name}})
+def _remind(case: Case) -> None:
+    """One reminder per deadline, to both parties alike (and to whoever must decide by it)."""
+    case.reminded_for = case.deadline_at
+    recipients = [f"party:{party.id}" for party in case.parties]
+    decider = _REMINDED[CaseState(case.state)]
+    if decider and getattr(case, decider):
+        recipients.append(f"user:{getattr(case, decider)}")
+    payload = {"state": case.state, "deadline_at": case.deadline_at.isoformat()}
+    for recipient in recipients:
+        db.session.add(Notification(case_id=case.id, recipient=recipient, kind="deadline.reminder",
+                                    payload=payload, created_at=clock.now()))
+    events.record(case, "deadline.reminder", SYSTEM, payload)

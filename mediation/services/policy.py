@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, false, or_, true
 
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Proposal
@@ -28,6 +28,11 @@ class Action(enum.StrEnum):
     CONFIRM_EXECUTION = "confirm_execution"
     ESCALATE = "escalate"
     EXTEND_DEADLINE = "extend_deadline"
+    RECOMMEND = "recommend"  # the mediator proposes a settlement both parties must accept
+    ISSUE_RULING = "issue_ruling"
+    APPEAL = "appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    REASSIGN = "reassign"  # an admin gives the case (or its appeal) to another mediator
 
 
 def can_view(actor: Actor, case: Case) -> bool:
@@ -39,9 +44,19 @@ def can_view(actor: Actor, case: Case) -> bool:
         case StaffActor(role="admin"):
             return True
         case StaffActor(role="mediator"):
-            return case.mediator_id is not None and case.mediator_id == actor.user_id
+            return actor.user_id in (case.mediator_id, case.appeal_mediator_id)
         case _:
             return False
+
+
+def is_case_mediator(actor: Actor, case: Case) -> bool:
+    """The mediator who works the case (not the appeal mediator)."""
+    return isinstance(actor, StaffActor) and actor.role == "mediator" and case.mediator_id == actor.user_id
+
+
+def is_appeal_mediator(actor: Actor, case: Case) -> bool:
+    return (isinstance(actor, StaffActor) and actor.role == "mediator"
+            and case.appeal_mediator_id is not None and case.appeal_mediator_id == actor.user_id)
 
 
 def readable_channels(actor: Actor, case: Case) -> tuple[str, ...]:
@@ -50,8 +65,12 @@ def readable_channels(actor: Actor, case: Case) -> tuple[str, ...]:
     match actor:
         case PartyActor():
             return ("joint", f"caucus:{actor.role}")
-        case StaffActor(role="mediator"):
+        case StaffActor(role="mediator") if is_case_mediator(actor, case):
             return ("joint", "caucus:buyer", "caucus:seller")
+        case StaffActor(role="mediator"):
+            # The appeal mediator reviews the open record; what a party said in caucus stays with the
+            # mediator it was said to.
+            return ("joint",)
         case StaffActor(role="admin"):
             return ("joint",)  # a caucus is that party and the mediator only (PRODUCT.md, Channels)
         case _:
@@ -72,13 +91,15 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
             return channel in readable_channels(actor, case)
         case Action.SEND_MESSAGE:
             if isinstance(actor, StaffActor) and actor.role == "mediator":
-                return channel in ("joint", "caucus:buyer", "caucus:seller")
+                return channel in readable_channels(actor, case)
             return party is not None and channel in ("joint", f"caucus:{party.role}")
         case Action.PROPOSE:
             return party is not None
         case Action.ANSWER_PROPOSAL:
             return party is not None and proposal is not None and party.role in proposal.needs_answer_from()
         case Action.WITHDRAW_PROPOSAL:
+            if proposal is not None and proposal.author_role == "mediator":
+                return is_case_mediator(actor, case)
             return party is not None and proposal is not None and proposal.author_role == party.role
         case Action.WITHDRAW_CASE:
             return party is not None and party.role == case.claimant_role
@@ -86,8 +107,14 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
             return isinstance(actor, PlatformActor)
         case Action.ESCALATE:
             return party is not None
-        case Action.EXTEND_DEADLINE:
-            return isinstance(actor, StaffActor) and actor.role == "mediator"
+        case Action.EXTEND_DEADLINE | Action.RECOMMEND | Action.ISSUE_RULING:
+            return is_case_mediator(actor, case)
+        case Action.APPEAL:
+            return party is not None
+        case Action.DECIDE_APPEAL:
+            return is_appeal_mediator(actor, case)
+        case Action.REASSIGN:
+            return isinstance(actor, StaffActor) and actor.role == "admin"
     return False
 
 
@@ -102,6 +129,11 @@ _REFUSALS = {
     Action.CONFIRM_EXECUTION: _l("Only the platform can confirm that an outcome was executed."),
     Action.ESCALATE: _l("Only the buyer or the seller can ask for a mediator."),
     Action.EXTEND_DEADLINE: _l("Only the case's mediator can extend its deadline."),
+    Action.RECOMMEND: _l("Only the case's mediator can recommend a settlement."),
+    Action.ISSUE_RULING: _l("Only the case's mediator can issue a ruling."),
+    Action.APPEAL: _l("Only the buyer or the seller can appeal a ruling."),
+    Action.DECIDE_APPEAL: _l("Only the appeal mediator can decide this appeal."),
+    Action.REASSIGN: _l("Only an admin can reassign a case."),
 }
 
 
@@ -124,6 +156,6 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
         case StaffActor(role="admin"):
             return true()
         case StaffActor(role="mediator"):
-            return Case.mediator_id == actor.user_id
+            return or_(Case.mediator_id == actor.user_id, Case.appeal_mediator_id == actor.user_id)
         case _:
             return false()

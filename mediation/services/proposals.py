@@ -1,7 +1,8 @@
-"""Settlement proposals: propose, counter, accept, reject, withdraw.
+"""Settlement proposals: propose, counter, accept, reject, withdraw; the mediator's recommendation.
 
-A party's proposal needs the other party's acceptance. A newer proposal from the same author supersedes
-their open one; a counter-offer marks the proposal it answers as countered. Acceptance settles the case.
+A party's proposal needs the other party's acceptance; a mediator's recommendation needs both parties'.
+A newer proposal from the same author supersedes their open one; a counter-offer marks the proposal it
+answers as countered. The last acceptance needed settles the case.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from mediation import clock
 from mediation.errors import Invalid, InvalidTransition, NotFound
 from mediation.extensions import db
-from mediation.models import Case, Proposal, ProposalState
+from mediation.models import Case, CaseState, Proposal, ProposalState
 from mediation.money import Money
 from mediation.services import events, uow, workflow
 from mediation.services.actors import Actor, PartyActor
@@ -29,7 +30,7 @@ def create_proposal(actor: Actor, case_id: int, *, buyer_refund: Money, seller_r
     with uow.transaction():
         case = load(actor, case_id, Action.PROPOSE)
         workflow.require_active(case)
-        _check_money(case, buyer_refund, seller_release)
+        check_money(case, buyer_refund, seller_release)
         answered = _answerable(case, counter_to, actor) if counter_to else None
         now = clock.now()
         for own in _open_proposals(case, author_role=actor.role):
@@ -47,15 +48,44 @@ def create_proposal(actor: Actor, case_id: int, *, buyer_refund: Money, seller_r
     return proposal
 
 
-def accept_proposal(actor: Actor, case_id: int, proposal_id: int) -> Proposal:
-    """The other party accepts: the case is settled on the proposal's terms.
+def recommend_settlement(actor: Actor, case_id: int, *, buyer_refund: Money, seller_release: Money,
+                         return_required: bool = False, terms: str = "") -> Proposal:
+    """The mediator recommends a settlement; it settles the case only when both parties accept it.
 
-    Raises NotFound, Forbidden, InvalidTransition (not open, expired, case no longer active).
-    Emits proposal.accepted, case.settled, case.resolved.
+    Raises NotFound, Forbidden, InvalidTransition (not in mediation), Invalid (money). Emits proposal.created.
+    """
+    with uow.transaction():
+        case = load(actor, case_id, Action.RECOMMEND)
+        if case.state != CaseState.MEDIATION:
+            raise InvalidTransition(_l("A mediator recommends a settlement while the case is in mediation."),
+                                    state=case.state)
+        check_money(case, buyer_refund, seller_release)
+        now = clock.now()
+        for own in _open_proposals(case, author_role="mediator"):
+            own.decide(ProposalState.SUPERSEDED, "mediator")
+        proposal = Proposal(case_id=case.id, author_role="mediator", refund_minor=buyer_refund.minor,
+                            release_minor=seller_release.minor, currency=case.currency,
+                            return_required=return_required, terms=terms.strip(),
+                            expires_at=now + timedelta(days=case.platform.proposal_days), created_at=now)
+        db.session.add(proposal)
+        db.session.flush()
+        events.record(case, "proposal.created", actor, {"proposal": proposal_payload(proposal)})
+    return proposal
+
+
+def accept_proposal(actor: Actor, case_id: int, proposal_id: int) -> Proposal:
+    """The other party accepts (for a recommendation: each party in turn): the case is settled on the
+    proposal's terms once every acceptance it needs is in.
+
+    Raises NotFound, Forbidden, InvalidTransition (not open, expired, already accepted, case no longer
+    active). Emits proposal.accepted, case.settled, case.resolved; recommendation.accepted for a first
+    acceptance of a recommendation.
     """
     with uow.transaction():
         case, proposal = _load(actor, case_id, proposal_id, Action.ANSWER_PROPOSAL)
         _require_open(proposal)
+        if _awaits_other_party(case, proposal, actor):
+            return proposal
         proposal.decide(ProposalState.ACCEPTED, actor.role)
         for other in _open_proposals(case):
             other.decide(ProposalState.SUPERSEDED, None)
@@ -66,6 +96,22 @@ def accept_proposal(actor: Actor, case_id: int, proposal_id: int) -> Proposal:
         events.record(case, "case.settled", actor, {"proposal_id": proposal.id})
         events.record(case, "case.resolved", actor, {"outcome": outcome_payload(case)})
     return proposal
+
+
+def _awaits_other_party(case: Case, proposal: Proposal, actor: PartyActor) -> bool:
+    """Note one party's acceptance of a recommendation; True while the other's is still missing."""
+    role = actor.role
+    accepted = {r for r in proposal.accepted_by.split(",") if r}
+    if role in accepted:
+        raise InvalidTransition(_l("You have accepted this recommendation; it waits for the other party."),
+                                proposal_state=proposal.state)
+    accepted.add(role)
+    proposal.accepted_by = ",".join(sorted(accepted))
+    if set(proposal.needs_answer_from()) <= accepted:
+        return False
+    events.record(case, "recommendation.accepted", actor,
+                  {"proposal": proposal_payload(proposal), "role": role})
+    return True
 
 
 def reject_proposal(actor: Actor, case_id: int, proposal_id: int) -> Proposal:
@@ -95,6 +141,7 @@ def proposal_payload(proposal: Proposal) -> dict:
         "terms": proposal.terms,
         "counter_to": proposal.counter_to_id,
         "state": proposal.state,
+        "accepted_by": [r for r in proposal.accepted_by.split(",") if r],
         "expires_at": proposal.expires_at.isoformat(),
     }
 
@@ -151,7 +198,7 @@ def _answerable(case: Case, counter_to: int, actor: PartyActor) -> Proposal:
     return answered
 
 
-def _check_money(case: Case, refund: Money, release: Money) -> None:
+def check_money(case: Case, refund: Money, release: Money) -> None:
     errors: dict[str, list[str]] = {}
     for field, money in (("buyer_refund", refund), ("seller_release", release)):
         if money.currency != case.currency:

@@ -37,11 +37,12 @@ _DEADLINE_DAYS = {
     S.NEGOTIATION: "negotiation_days",
     S.MEDIATION: "mediation_days",
     S.RULED: "appeal_days",
+    S.APPEALED: "mediation_days",  # the appeal mediator's time to decide
 }
 
 _STATE_NAMES = {
     "respond": _l("answered"), "escalate": _l("escalated"), "settle": _l("settled"), "withdraw": _l("withdrawn"),
-    "execute": _l("closed"),
+    "execute": _l("closed"), "rule": _l("ruled on"), "appeal": _l("appealed"), "decide_appeal": _l("decided on appeal"),
 }
 
 # The state codes as words inside error sentences: English shows the code itself, other locales translate it.
@@ -109,5 +110,10 @@ def allowed_actions(case: Case, actor: Actor) -> list[str]:
         "issue_join_link": policy.can(actor, policy.Action.ISSUE_JOIN_LINK, case) and case.state != S.CLOSED,
         "escalate": policy.can(actor, policy.Action.ESCALATE, case) and can_apply(case, "escalate"),
         "extend_deadline": policy.can(actor, policy.Action.EXTEND_DEADLINE, case) and case.state == S.MEDIATION,
+        "recommend": policy.can(actor, policy.Action.RECOMMEND, case) and case.state == S.MEDIATION,
+        "issue_ruling": policy.can(actor, policy.Action.ISSUE_RULING, case) and can_apply(case, "rule"),
+        "appeal": policy.can(actor, policy.Action.APPEAL, case) and can_apply(case, "appeal")
+        and case.deadline_at is not None and clock.now() < case.deadline_at,
+        "decide_appeal": policy.can(actor, policy.Action.DECIDE_APPEAL, case) and can_apply(case, "decide_appeal"),
     }
     return [name for name, allowed in checks.items() if allowed]

@@ -5,11 +5,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from mediation.web import auth, demo, labels, pages
+    from mediation.web import admin, auth, demo, labels, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     if app.config["DEMO"]:
         app.register_blueprint(demo.bp)
+    admin.init_app(app)
     auth.init_login(app)
     labels.init_app(app)
