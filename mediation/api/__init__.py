@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from mediation.api import cases, errors, room
+from mediation.api import cases, errors, room, rulings
 from mediation.errors import DomainError
 from mediation.extensions import csrf, rest
 
@@ -13,9 +13,11 @@ def init_app(app: Flask) -> None:
     rest.init_app(app)
     rest.register_blueprint(cases.blp)
     rest.register_blueprint(room.blp)
+    rest.register_blueprint(rulings.blp)
     # Bearer-token calls carry no cookie to forge; cookie calls are checked in api.auth.
     csrf.exempt(cases.blp)
     csrf.exempt(room.blp)
+    csrf.exempt(rulings.blp)
     app.register_error_handler(DomainError, _on_domain_error)
     app.register_error_handler(HTTPException, _on_http_error)
 

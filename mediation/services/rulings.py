@@ -96,7 +96,8 @@ def decide_appeal(actor: Actor, case_id: int, appeal_id: int, decision: str, rat
         if decision not in DECISIONS:
             raise Invalid(_l("Uphold or replace the ruling."), {"decision": [_l("Must be uphold or replace.")]})
         if decision == "replace" and outcome is None:
-            raise Invalid(_l("A replacing ruling needs its outcome."), {"buyer_refund": [_l("Required.")]})
+            raise Invalid(_l("A replacing ruling needs its outcome."),
+                          {"buyer_refund": [_l("Required.")], "seller_release": [_l("Required.")]})
         rationale = _check_reasons(rationale, clauses)
         appeal = db.session.get(Appeal, appeal_id) if isinstance(appeal_id, int) else None
         if appeal is None or appeal.case_id != case.id:
@@ -199,3 +200,11 @@ def _cited_clauses(case: Case, clause_ids: list[int]):
         raise Invalid(_l("Cite clauses of the rulebook version this case opened under."),
                       {"clauses": [_l("Not a clause of this case's rulebook.")]})
     return cited
+
+
+def case_rulebook(actor: Actor, case_id: int):
+    """The rulebook version the case is decided by (with its clauses), or None."""
+    from mediation.models import RulebookVersion
+
+    case = load(actor, case_id)
+    return db.session.get(RulebookVersion, case.rulebook_version_id) if case.rulebook_version_id else None
