@@ -29,8 +29,10 @@ def admin_required(view):
 
 
 def protect(bp: Blueprint) -> Blueprint:
-    """Put every view of the blueprint behind admin_required."""
-    bp.before_request(admin_required(lambda: None))
+    """Put every view of the blueprint behind admin_required (once: blueprints outlive each app)."""
+    if not getattr(bp, "admin_only", False):
+        bp.before_request(admin_required(lambda: None))
+        bp.admin_only = True
     return bp
 
 
