@@ -297,6 +297,29 @@ def login_party(client):
     return login
 
 
+@pytest.fixture
+def staff_login(app, client):
+    """Sign the test client in as a staff member (made by make_user) through /login; returns the headers
+    a page's script sends on JSON calls (the session's CSRF token)."""
+    from mediation.models import User
+
+    def login(staff: StaffActor) -> dict:
+        email = db.session.get(User, staff.user_id).email
+        page = client.get("/login").data
+        token = _csrf_from(page)
+        response = client.post("/login", data={"email": email, "password": "a long password", "csrf_token": token})
+        assert response.status_code == 302, response.data[:500]
+        return {"X-CSRFToken": _csrf_from(client.get("/").data)}
+
+    return login
+
+
+def _csrf_from(page: bytes) -> str:
+    marker = b'name="csrf-token" content="'
+    start = page.index(marker) + len(marker)
+    return page[start:page.index(b'"', start)].decode()
+
+
 # ---- what a command released after its commit --------------------------------------------------
 
 

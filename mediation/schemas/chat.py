@@ -62,13 +62,15 @@ class ProposalIn(Schema):
 class ProposalOut(Schema):
     id = fields.Integer()
     case_id = fields.Integer()
-    author_role = fields.String()
+    author_role = fields.String(metadata={"description": "buyer, seller, or mediator for a recommendation"})
     buyer_refund = MoneyField()
     seller_release = MoneyField()
     return_required = fields.Boolean()
     terms = fields.String()
     counter_to = fields.Integer(attribute="counter_to_id", allow_none=True)
     state = fields.String()
+    accepted_by = fields.Function(lambda proposal: [role for role in proposal.accepted_by.split(",") if role],
+                                  metadata={"description": "Who has accepted so far (a recommendation needs both)"})
     expires_at = fields.DateTime()
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)

@@ -20,20 +20,20 @@ class RecommendationIn(OutcomeIn):
 
 
 class RulingIn(OutcomeIn):
-    rationale = fields.String(required=True, validate=validate.Length(1, 20000),
+    rationale = fields.String(required=True, validate=validate.Length(max=20000),
                               metadata={"description": "The written reasons (at least 20 characters)."})
     clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(1, 50),
                           metadata={"description": "Ids of cited clauses of the case's rulebook version."})
 
 
 class AppealIn(Schema):
-    grounds = fields.String(required=True, validate=validate.Length(1, 10000),
+    grounds = fields.String(required=True, validate=validate.Length(max=10000),
                             metadata={"description": "Why the ruling is wrong (at least 20 characters)."})
 
 
 class AppealDecisionIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("uphold", "replace")))
-    rationale = fields.String(required=True, validate=validate.Length(1, 20000))
+    rationale = fields.String(required=True, validate=validate.Length(max=20000))
     clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(1, 50))
     buyer_refund = MoneyField(load_default=None, metadata={"description": "Required to replace the ruling."})
     seller_release = MoneyField(load_default=None)
