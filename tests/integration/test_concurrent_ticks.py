@@ -109,3 +109,51 @@ def test_ticks_racing_repeatedly_never_move_a_case_twice(app, make_case, make_us
         outcomes = ticks_at_once(app, workers=3)
         assert all(isinstance(o, deadlines.TickReport) for o in outcomes), outcomes
     assert escalations_per_case() == dict.fromkeys(ids, 1)
+
+
+def ruled_cases(make_case, make_user, rulebook, frozen_clock) -> list[int]:
+    """Cases ruled on and left unappealed until their appeal window has just closed."""
+    from mediation.services import messages, rulings
+    from mediation.services.actors import StaffActor
+
+    make_user("mediator")
+    make_user("mediator")
+    ids = []
+    for number in range(CASES):
+        info = make_case()
+        messages.send_message(info.actor("seller"), info.id, "joint", "Shipped.", f"m-{number}")
+        case = deadlines.escalate_case(info.actor("buyer"), info.id, "We cannot agree.")
+        mediator = StaffActor(case.mediator_id, "mediator")
+        rulings.issue_ruling(mediator, info.id, rulings.Outcome(money("40.00"), money("60.00")),
+                             "The evidence shows damage in transit.", rulebook.clause_ids[:1])
+        ids.append(info.id)
+    frozen_clock.move(days=5, seconds=1)
+    db.session.commit()
+    return ids
+
+
+def test_two_ticks_at_once_make_each_unappealed_ruling_final_exactly_once(app, make_case, make_user, rulebook,
+                                                                          frozen_clock):
+    ids = ruled_cases(make_case, make_user, rulebook, frozen_clock)
+    outcomes = ticks_at_once(app)
+    assert all(isinstance(o, deadlines.TickReport) for o in outcomes), outcomes
+    assert sorted(case_id for report in outcomes for case_id in report.finalized) == sorted(ids)
+    db.session.rollback()
+    finals = dict(db.session.execute(select(CaseEvent.case_id, func.count()).where(CaseEvent.type == "ruling.final")
+                                     .group_by(CaseEvent.case_id)).all())
+    assert finals == dict.fromkeys(ids, 1)
+    assert set(db.session.scalars(select(Case.state).where(Case.id.in_(ids)))) == {"final"}
+
+
+def test_two_ticks_at_once_send_each_reminder_exactly_once(app, make_case, make_user, frozen_clock):
+    ids = [make_case().id for _ in range(CASES)]
+    frozen_clock.move(days=2, hours=1)
+    db.session.commit()
+    outcomes = ticks_at_once(app)
+    assert all(isinstance(o, deadlines.TickReport) for o in outcomes), outcomes
+    assert sorted(case_id for report in outcomes for case_id in report.reminded) == sorted(ids)
+    db.session.rollback()
+    reminders = dict(db.session.execute(select(CaseEvent.case_id, func.count())
+                                        .where(CaseEvent.type == "deadline.reminder")
+                                        .group_by(CaseEvent.case_id)).all())
+    assert reminders == dict.fromkeys(ids, 1)
