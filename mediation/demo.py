@@ -14,6 +14,8 @@ from mediation.web.demo import DEMO_PLATFORM
 DEMO_PASSWORD = "demo-password"
 STAFF = [
     ("mediator@demo.test", "Mei Lin (mediator)", "mediator", "zh_Hans_CN", "Asia/Shanghai"),
+    # A second neutral, so an appeal always finds a mediator who did not rule.
+    ("appeals@demo.test", "Sam Rivera (appeal mediator)", "mediator", "en", "America/New_York"),
     ("admin@demo.test", "Alex Admin", "admin", "en", "UTC"),
 ]
 

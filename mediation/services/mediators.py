@@ -47,20 +47,23 @@ def _conflict(case: Case):
 class QueueItem:
     case: Case
     unread: int
+    part: str  # "mediation": the case's mediator; "appeal": deciding its appeal
 
 
 def queue(actor: StaffActor) -> list[QueueItem]:
-    """A mediator's open cases, the nearest deadline first, with the messages they have not read."""
+    """A mediator's open cases, the nearest deadline first, with the messages they have not read in the
+    channels they may read."""
     cases = list(db.session.scalars(
         select(Case).where(policy.visible_cases(actor), Case.state.in_(_OPEN_WORK))
         .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id).limit(200)))
-    return [QueueItem(case, _unread(case.id, actor.key)) for case in cases]
+    return [QueueItem(case, _unread(case.id, actor.key, policy.readable_channels(actor, case)),
+                      "appeal" if policy.is_appeal_mediator(actor, case) else "mediation") for case in cases]
 
 
-def _unread(case_id: int, reader: str) -> int:
+def _unread(case_id: int, reader: str, channels: tuple[str, ...]) -> int:
     read_upto = (select(ReadMarker.message_id).where(
         ReadMarker.case_id == case_id, ReadMarker.sender == reader, ReadMarker.channel == Message.channel)
         .correlate(Message).scalar_subquery())
     return db.session.scalar(select(func.count(Message.id)).where(
-        Message.case_id == case_id, Message.sender != reader,
+        Message.case_id == case_id, Message.channel.in_(channels), Message.sender != reader,
         Message.id > func.coalesce(read_upto, 0))) or 0

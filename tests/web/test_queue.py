@@ -68,3 +68,41 @@ def test_an_unassigned_mediator_cannot_open_the_case_room(client, app, make_case
     make_user("mediator", email="late@example.com")
     sign_in(client, app, "late@example.com")
     assert client.get(f"/cases/{info.id}").status_code == 404
+
+
+def appealed_to(second, info, mediator, rulebook):
+    from mediation.services import rulings
+
+    rulings.issue_ruling(mediator, info.id, rulings.Outcome(money("40.00"), money("60.00")),
+                         "The photos show damage in transit.", rulebook.clause_ids[:1])
+    rulings.appeal_ruling(info.actor("seller"), info.id, "The ruling ignored the courier's report.")
+
+
+def test_the_appeal_mediator_finds_the_appeal_in_their_queue_marked_as_such(make_mediation_case, make_user, rulebook):
+    info, mediator = make_mediation_case()
+    second = make_user("mediator")
+    appealed_to(second, info, mediator, rulebook)
+    items = mediators.queue(second)
+    assert [(item.case.id, item.part) for item in items] == [(info.id, "appeal")]
+    assert [item.part for item in mediators.queue(mediator)] == ["mediation"]
+
+
+def test_the_appeal_mediators_unread_count_leaves_out_the_caucus_they_cannot_read(make_mediation_case, make_user,
+                                                                                 rulebook):
+    info, mediator = make_mediation_case()
+    messages.send_message(info.actor("buyer"), info.id, "caucus:buyer", "Only for the first mediator", "c1")
+    second = make_user("mediator")
+    appealed_to(second, info, mediator, rulebook)
+    messages.send_message(info.actor("buyer"), info.id, "joint", "Please look again", "j1")
+    assert mediators.queue(second)[0].unread == 2  # the seller's "I shipped it." and this one, not the caucus
+
+
+def test_the_queue_page_names_the_mediators_part(client, app, make_mediation_case, make_user, rulebook):
+    from mediation.extensions import db
+    from mediation.models import User
+
+    info, mediator = make_mediation_case()
+    second = make_user("mediator")
+    appealed_to(second, info, mediator, rulebook)
+    sign_in(client, app, db.session.get(User, second.user_id).email)
+    assert "Deciding the appeal" in client.get("/cases").get_data(as_text=True)
