@@ -57,3 +57,13 @@ class Invalid(DomainError):
     """The input is well-formed but breaks a rule; `errors` names the fields."""
 
     status = 422
+
+
+class Throttled(DomainError):
+    """Too many failed attempts lately; `retry_after` is how many seconds to wait before trying again."""
+
+    status = 429
+
+    def __init__(self, message, retry_after: int, **context):
+        super().__init__(message, **context)
+        self.retry_after = retry_after

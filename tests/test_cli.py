@@ -46,7 +46,7 @@ def test_demo_loads_once_and_prints_logins_links_and_a_key(runner, app):
     assert "mediator@demo.test" in first.output and "/join/" in first.output and "mk_" in first.output
     runner.invoke(args=["mediation", "demo"])
     assert db.session.query(Case).count() == 1
-    assert db.session.query(User).count() == 2
+    assert db.session.query(User).count() == 3
 
 
 def test_deliver_webhooks_once_reports_what_it_attempted(runner):

@@ -15,7 +15,7 @@ from mediation import clock
 from mediation.errors import Invalid, InvalidTransition
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Notification, Proposal, ProposalState
-from mediation.services import assignment, events, rulings, uow, workflow
+from mediation.services import accounts, assignment, events, rulings, uow, workflow
 from mediation.services.actors import SYSTEM, Actor
 from mediation.services.cases import load
 from mediation.services.policy import Action
@@ -98,6 +98,7 @@ def tick(batch: int = 200) -> TickReport:
         for case in _due(assignment.unassigned_filter(), batch=batch):
             if assignment.retry_assignment(case, SYSTEM):
                 report.assigned.append(case.id)
+        accounts.purge_login_failures()
     return report
 
 

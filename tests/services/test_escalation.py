@@ -72,7 +72,8 @@ def test_escalation_records_the_reason_and_the_assigned_mediator_in_the_chain(ma
     assert event_types(info.id)[-2:] == ["case.escalated", "mediator.assigned"]
     assert rows["case.escalated"].payload == {"cause": "escalation", "reason": "The buyer will not answer."}
     assert rows["case.escalated"].actor.startswith("seller:")
-    assert rows["mediator.assigned"].payload == {"mediator": {"id": mediator.user_id, "name": "Mia Mediator"}}
+    assert rows["mediator.assigned"].payload == {"mediator": {"id": mediator.user_id, "name": "Mia Mediator"},
+                                                 "for": "mediation"}
     assert fresh(info.id).mediator_id == mediator.user_id
 
 

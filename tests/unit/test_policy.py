@@ -7,8 +7,10 @@ The expected answers are written from PRODUCT.md ("People", "Channels"), not cop
 - the platform follows state, outcome and log of its own cases, issues join links and confirms execution,
   but neither reads nor joins the parties' conversation;
 - an admin may look at a case but never changes one; a mediator sees nothing until assigned;
-- the assigned mediator reads and writes the joint channel and both caucuses and extends deadlines;
-- either party may ask for a mediator (escalate).
+- the assigned mediator reads and writes the joint channel and both caucuses, extends deadlines,
+  recommends a settlement (and may withdraw it) and rules;
+- the appeal mediator sees the case and the joint channel (never a caucus) and decides the appeal;
+- either party may ask for a mediator (escalate) and appeal a ruling; an admin reassigns mediators.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from mediation.services.actors import ANONYMOUS, SYSTEM, PartyActor, PlatformAct
 from mediation.services.policy import Action
 
 ACTORS = ("buyer", "seller", "other_party", "platform", "other_platform", "admin", "mediator",
-          "assigned_mediator", "anonymous")
+          "assigned_mediator", "appeal_mediator", "anonymous")
 
 # A proposal made by this author, for the proposal-specific actions.
 PROPOSALS = ("by_buyer", "by_seller", "by_mediator")
@@ -34,16 +36,18 @@ def row(action, channel=None, proposal=None, *, allowed):
     return action, channel, proposal, frozenset(allowed)
 
 
-PARTIES, VIEWERS = {"buyer", "seller"}, {"buyer", "seller", "platform", "admin", "assigned_mediator"}
+PARTIES = {"buyer", "seller"}
+VIEWERS = {"buyer", "seller", "platform", "admin", "assigned_mediator", "appeal_mediator"}
 NEUTRAL = {"assigned_mediator"}
+APPEAL = {"appeal_mediator"}  # decides the appeal; sees the open record, never a caucus
 TABLE = [
     row(Action.VIEW_CASE, allowed=VIEWERS),
     row(Action.VIEW_EVENTS, allowed=VIEWERS),
-    row(Action.READ_CHANNEL, "joint", allowed=PARTIES | {"admin"} | NEUTRAL),
+    row(Action.READ_CHANNEL, "joint", allowed=PARTIES | {"admin"} | NEUTRAL | APPEAL),
     row(Action.READ_CHANNEL, "caucus:buyer", allowed={"buyer"} | NEUTRAL),
     row(Action.READ_CHANNEL, "caucus:seller", allowed={"seller"} | NEUTRAL),
     row(Action.READ_CHANNEL, "caucus:mediator", allowed=()),
-    row(Action.SEND_MESSAGE, "joint", allowed=PARTIES | NEUTRAL),
+    row(Action.SEND_MESSAGE, "joint", allowed=PARTIES | NEUTRAL | APPEAL),
     row(Action.SEND_MESSAGE, "caucus:buyer", allowed={"buyer"} | NEUTRAL),
     row(Action.SEND_MESSAGE, "caucus:seller", allowed={"seller"} | NEUTRAL),
     row(Action.SEND_MESSAGE, None, allowed=()),
@@ -54,13 +58,18 @@ TABLE = [
     row(Action.ANSWER_PROPOSAL, proposal=None, allowed=()),
     row(Action.WITHDRAW_PROPOSAL, proposal="by_buyer", allowed={"buyer"}),
     row(Action.WITHDRAW_PROPOSAL, proposal="by_seller", allowed={"seller"}),
-    row(Action.WITHDRAW_PROPOSAL, proposal="by_mediator", allowed=()),
+    row(Action.WITHDRAW_PROPOSAL, proposal="by_mediator", allowed=NEUTRAL),
     row(Action.WITHDRAW_PROPOSAL, proposal=None, allowed=()),
     row(Action.WITHDRAW_CASE, allowed={"buyer"}),  # the buyer opened this dispute
     row(Action.ISSUE_JOIN_LINK, allowed={"platform"}),
     row(Action.CONFIRM_EXECUTION, allowed={"platform"}),
     row(Action.ESCALATE, allowed=PARTIES),
     row(Action.EXTEND_DEADLINE, allowed=NEUTRAL),
+    row(Action.RECOMMEND, allowed=NEUTRAL),
+    row(Action.ISSUE_RULING, allowed=NEUTRAL),
+    row(Action.APPEAL, allowed=PARTIES),
+    row(Action.DECIDE_APPEAL, allowed=APPEAL),
+    row(Action.REASSIGN, allowed={"admin"}),
 ]
 CELLS = [(actor, action, channel, proposal, actor in allowed)
          for action, channel, proposal, allowed in TABLE for actor in ACTORS]
@@ -79,7 +88,7 @@ CASE_ID, OTHER_CASE_ID, PLATFORM_ID, OTHER_PLATFORM_ID = 10, 11, 1, 2
 def world():
     """A case (the buyer is the claimant), a party of another case of the same platform, and another
     platform: plain objects, since the policy decides from ids and roles alone."""
-    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role="buyer", mediator_id=3)
+    case = Case(id=CASE_ID, platform_id=PLATFORM_ID, claimant_role="buyer", mediator_id=3, appeal_mediator_id=4)
     actors = {
         "buyer": PartyActor(party_id=101, case_id=CASE_ID, role="buyer"),
         "seller": PartyActor(party_id=102, case_id=CASE_ID, role="seller"),
@@ -89,6 +98,7 @@ def world():
         "admin": StaffActor(user_id=1, role="admin"),
         "mediator": StaffActor(user_id=2, role="mediator"),
         "assigned_mediator": StaffActor(user_id=3, role="mediator"),
+        "appeal_mediator": StaffActor(user_id=4, role="mediator"),
         "anonymous": ANONYMOUS,
     }
     proposals = {f"by_{author}": Proposal(case_id=CASE_ID, author_role=author)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mediation import clock
 from mediation.errors import InvalidTransition
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Platform
@@ -41,9 +42,9 @@ COMMANDS = ("respond", "response_lapsed", "escalate", "negotiation_lapsed", "set
             "appeal", "appeal_lapsed", "decide_appeal", "execute")
 
 # The deadline a case gets on entering each state (platform defaults); None: nobody is waited for.
-# PRODUCT.md names no deadline for an appeal decision, so `appealed` has none.
+# Every waiting state has one (issue 3); the appeal mediator has the mediation period to decide.
 DEADLINE_DAYS: dict[CaseState, int | None] = {
-    S.OPEN: 3, S.NEGOTIATION: 7, S.MEDIATION: 14, S.RULED: 5, S.APPEALED: None,
+    S.OPEN: 3, S.NEGOTIATION: 7, S.MEDIATION: 14, S.RULED: 5, S.APPEALED: 14,
     S.SETTLED: None, S.WITHDRAWN: None, S.FINAL: None, S.CLOSED: None,
 }
 
@@ -161,7 +162,8 @@ def actor(name: str):
     return {"buyer": PartyActor(party_id=101, case_id=10, role="buyer"),
             "seller": PartyActor(party_id=102, case_id=10, role="seller"),
             "platform": PlatformActor(1),
-            "mediator": StaffActor(user_id=3, role="mediator")}[name]
+            "mediator": StaffActor(user_id=3, role="mediator"),
+            "appeal_mediator": StaffActor(user_id=4, role="mediator")}[name]
 
 
 @pytest.mark.parametrize(("state", "who", "expected"), [
@@ -170,11 +172,14 @@ def actor(name: str):
     (S.OPEN, "platform", ["issue_join_link"]),
     (S.NEGOTIATION, "buyer", ["send_message", "propose", "withdraw_case", "escalate"]),
     (S.NEGOTIATION, "seller", ["send_message", "propose", "escalate"]),
-    (S.MEDIATION, "mediator", ["send_message", "extend_deadline"]),
+    (S.MEDIATION, "mediator", ["send_message", "extend_deadline", "recommend", "issue_ruling"]),
     (S.MEDIATION, "seller", ["send_message", "propose"]),
     (S.SETTLED, "buyer", ["send_message"]),
     (S.SETTLED, "platform", ["confirm_execution", "issue_join_link"]),
-    (S.RULED, "buyer", ["send_message"]),
+    (S.RULED, "buyer", ["send_message", "appeal"]),
+    (S.RULED, "mediator", ["send_message"]),
+    (S.APPEALED, "appeal_mediator", ["send_message", "decide_appeal"]),
+    (S.APPEALED, "mediator", ["send_message"]),
     (S.RULED, "platform", ["issue_join_link"]),
     (S.FINAL, "platform", ["confirm_execution", "issue_join_link"]),
     (S.WITHDRAWN, "platform", ["confirm_execution", "issue_join_link"]),
@@ -182,5 +187,12 @@ def actor(name: str):
     (S.CLOSED, "platform", []),
 ])
 def test_allowed_actions_offer_what_both_the_policy_and_the_state_permit(state, who, expected):
-    case = Case(id=10, platform_id=1, claimant_role="buyer", state=state, mediator_id=3)
+    case = Case(id=10, platform_id=1, claimant_role="buyer", state=state, mediator_id=3,
+                appeal_mediator_id=4 if state == S.APPEALED else None, deadline_at=clock.now() + timedelta(days=1))
     assert workflow.allowed_actions(case, actor(who)) == expected
+
+
+def test_an_appeal_is_not_offered_once_the_window_has_closed(frozen_clock):
+    case = Case(id=10, platform_id=1, claimant_role="buyer", state=S.RULED, mediator_id=3,
+                deadline_at=frozen_clock.at)
+    assert "appeal" not in workflow.allowed_actions(case, actor("seller"))
