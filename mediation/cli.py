@@ -76,10 +76,12 @@ def deliver_webhooks(once: bool) -> None:
 
 @group.command("tick")
 def tick() -> None:
-    """Move cases whose deadline passed, expire lapsed proposals (safe to run from several workers)."""
+    """Move cases whose deadline passed, expire lapsed proposals, send 24 h reminders, retry mediator
+    assignment (safe to run from several workers)."""
     report = deadlines.tick()
-    click.echo(f"{len(report.escalated)} case(s) sent to mediation, "
-               f"{len(report.expired_proposals)} proposal(s) expired.")
+    click.echo(f"{len(report.escalated)} case(s) sent to mediation, {len(report.finalized)} ruling(s) made final, "
+               f"{len(report.expired_proposals)} proposal(s) expired, {len(report.reminded)} reminder(s) sent, "
+               f"{len(report.assigned)} case(s) given a mediator.")
 
 
 @group.command("verify")

@@ -283,11 +283,13 @@ def test_the_tick_command_prints_what_it_moved(runner, make_case, make_user, fro
     frozen_clock.move(days=3, seconds=1)
     result = runner.invoke(args=["mediation", "tick"])
     assert result.exit_code == 0, result.output
-    assert "1 case(s) sent to mediation, 1 proposal(s) expired." in result.output
+    assert ("1 case(s) sent to mediation, 0 ruling(s) made final, 1 proposal(s) expired, 0 reminder(s) sent, "
+            "0 case(s) given a mediator.") in result.output
 
 
 def test_the_tick_command_with_nothing_due_prints_zero_counts(runner, make_case):
     make_case()
     result = runner.invoke(args=["mediation", "tick"])
     assert result.exit_code == 0
-    assert "0 case(s) sent to mediation, 0 proposal(s) expired." in result.output
+    assert ("0 case(s) sent to mediation, 0 ruling(s) made final, 0 proposal(s) expired, 0 reminder(s) sent, "
+            "0 case(s) given a mediator.") in result.output
