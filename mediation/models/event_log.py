@@ -61,20 +61,38 @@ def _refuse_change(_mapper, _connection, target: CaseEvent) -> None:
     raise AppendOnlyError(f"case event {target.id} is on the record and cannot change")
 
 
-APPEND_ONLY_DDL = {
-    "sqlite": [
-        "CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events "
-        "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END",
-        "CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events "
-        "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'case_events is append-only'; END; $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER case_events_no_change BEFORE UPDATE OR DELETE ON case_events "
-        "FOR EACH ROW EXECUTE FUNCTION case_events_append_only()",
-    ],
-}
+def append_only_ddl(table: str) -> dict[str, list[str]]:
+    """Triggers that make the database itself refuse to update or delete rows of `table`."""
+    return {
+        "sqlite": [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        ],
+        "postgresql": [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END; $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+        ],
+    }
+
+
+def make_append_only(model) -> None:
+    """Refuse updates and deletes of `model`'s rows in the ORM and, once the table exists, in the database."""
+
+    def refuse(_mapper, _connection, target) -> None:
+        raise AppendOnlyError(f"{model.__tablename__} {target.id} is on the record and cannot change")
+
+    event.listen(model, "before_update", refuse)
+    event.listen(model, "before_delete", refuse)
+    for dialect, statements in append_only_ddl(model.__tablename__).items():
+        for statement in statements:
+            event.listen(model.__table__, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+APPEND_ONLY_DDL = append_only_ddl("case_events")
 
 for _dialect, _statements in APPEND_ONLY_DDL.items():
     for _statement in _statements:

@@ -1,13 +1,14 @@
 """Published rules that rulings cite: a rulebook, its numbered versions, and their clauses.
 
-A version is written as a draft and then published; a published version and its clauses never change.
+A version is written as a draft and then published; a published version and its clauses never change
+(the ORM refuses it below; bulk `update()`/`delete()` statements bypass that guard, so services use neither).
 Texts are kept per locale (`{"en": ..., "zh_Hans_CN": ...}`) and shown in the reader's language.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Connection, ForeignKey, String, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation import clock
@@ -69,3 +70,33 @@ class Clause(db.Model):
     @property
     def anchor(self) -> str:
         return f"clause-{self.number}"
+
+
+class PublishedRulebookError(RuntimeError):
+    """A published version, or one of its clauses, was about to change: rulings cite them as they are."""
+
+
+def _published_in_database(connection: Connection, version_id: int | None) -> bool:
+    # Ask the database, not the object: the object already carries the change being refused, and a
+    # draft that is being published right now must still be writable in this one flush.
+    if version_id is None:
+        return False
+    versions = RulebookVersion.__table__
+    return connection.scalar(select(versions.c.published_at).where(versions.c.id == version_id)) is not None
+
+
+@event.listens_for(RulebookVersion, "before_update")
+@event.listens_for(RulebookVersion, "before_delete")
+def _refuse_version_change(_mapper, connection: Connection, target: RulebookVersion) -> None:
+    if _published_in_database(connection, target.id):
+        raise PublishedRulebookError(f"rulebook version {target.id} is published and cannot change")
+
+
+@event.listens_for(Clause, "before_update")
+@event.listens_for(Clause, "before_delete")
+def _refuse_clause_change(_mapper, connection: Connection, target: Clause) -> None:
+    clauses = Clause.__table__
+    stored_version = connection.scalar(select(clauses.c.version_id).where(clauses.c.id == target.id))
+    # Both the version the row is in and the one it would move to must be drafts.
+    if _published_in_database(connection, stored_version) or _published_in_database(connection, target.version_id):
+        raise PublishedRulebookError(f"clause {target.id} belongs to a published version and cannot change")

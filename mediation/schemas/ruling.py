@@ -22,7 +22,7 @@ class RecommendationIn(OutcomeIn):
 class RulingIn(OutcomeIn):
     rationale = fields.String(required=True, validate=validate.Length(max=20000),
                               metadata={"description": "The written reasons (at least 20 characters)."})
-    clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(1, 50),
+    clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(max=50),
                           metadata={"description": "Ids of cited clauses of the case's rulebook version."})
 
 
@@ -34,7 +34,7 @@ class AppealIn(Schema):
 class AppealDecisionIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("uphold", "replace")))
     rationale = fields.String(required=True, validate=validate.Length(max=20000))
-    clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(1, 50))
+    clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(max=50))
     buyer_refund = MoneyField(load_default=None, metadata={"description": "Required to replace the ruling."})
     seller_release = MoneyField(load_default=None)
     return_required = fields.Boolean(load_default=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
@@ -222,10 +223,35 @@ def confirm_execution(actor: Actor, case_id: int, reference: str) -> Case:
     return case
 
 
-def case_events(actor: Actor, case_id: int) -> list[CaseEvent]:
-    load(actor, case_id, Action.VIEW_EVENTS)
-    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                   .order_by(CaseEvent.seq)))
+@dataclass(frozen=True)
+class EventView:
+    """A case event as one reader may see it."""
+
+    seq: int
+    type: str
+    actor: str
+    payload: dict
+    created_at: datetime
+    prev_hash: str
+    hash: str
+
+
+def case_events(actor: Actor, case_id: int) -> list[EventView]:
+    """The chained log, oldest first. What happened in a private channel the reader may not see keeps its
+    place and hashes in the chain, but not its content."""
+    case = load(actor, case_id, Action.VIEW_EVENTS)
+    readable = policy.readable_channels(actor, case)
+    return [EventView(e.seq, e.type, e.actor, _visible_payload(e.payload, readable), e.created_at, e.prev_hash,
+                      e.hash)
+            for e in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                        .order_by(CaseEvent.seq))]
+
+
+def _visible_payload(payload: dict, readable: tuple[str, ...]) -> dict:
+    channel = payload.get("channel")
+    if channel is None or channel == "joint" or channel in readable:
+        return payload
+    return {"channel": channel, "redacted": True}
 
 
 def _lapse_open_proposals(case: Case) -> None:

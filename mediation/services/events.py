@@ -42,9 +42,16 @@ def channel_room(case_id: int, channel: str) -> str:
     return case_room(case_id) if channel == "joint" else f"case:{case_id}:{channel}"
 
 
-def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None = None) -> CaseEvent:
-    """Append `type` to the case log (chained), queue its webhook and stage the room's `case_event`."""
+def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None = None,
+           channel: str | None = None) -> CaseEvent:
+    """Append `type` to the case log (chained), queue its webhook and stage the room's `case_event`.
+
+    With a private `channel` (a caucus), the payload names it and the `case_event` goes to that
+    channel's room only: the other party never receives it (the log shows them its place, not its content).
+    """
     payload = _jsonable(payload or {})
+    if channel is not None:
+        payload["channel"] = channel
     db.session.flush()  # the case needs its id, and the previous link must be visible
     last = db.session.execute(
         select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case.id)
@@ -62,8 +69,8 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
     room_payload = {"type": type, "case_id": case.id, "seq": event.seq, "actor": event.actor,
                     "payload": payload, "created_at": event.created_at.isoformat(),
                     "case": RoomCaseOut().dump(case)}
-    uow.after_commit(lambda: socketio.emit("case_event", room_payload, to=case_room(case.id),
-                                           namespace=NAMESPACE))
+    room = case_room(case.id) if channel in (None, "joint") else channel_room(case.id, channel)
+    uow.after_commit(lambda: socketio.emit("case_event", room_payload, to=room, namespace=NAMESPACE))
     return event
 
 

@@ -33,6 +33,13 @@ class Action(enum.StrEnum):
     APPEAL = "appeal"
     DECIDE_APPEAL = "decide_appeal"
     REASSIGN = "reassign"  # an admin gives the case (or its appeal) to another mediator
+    UPLOAD_EVIDENCE = "upload_evidence"  # into `channel`
+    VIEW_EVIDENCE = "view_evidence"  # of `channel`
+    WITHDRAW_EVIDENCE = "withdraw_evidence"  # `evidence`: its uploader, or the case's mediator
+    REQUEST_EVIDENCE = "request_evidence"  # ask a party for something
+    ANSWER_REQUEST = "answer_request"  # `request`: the party it is addressed to
+    CANCEL_REQUEST = "cancel_request"  # `request`: who asked
+    ANSWER_CHECKLIST = "answer_checklist"  # a party ticks an item of their checklist with an answer
 
 
 def can_view(actor: Actor, case: Case) -> bool:
@@ -78,7 +85,7 @@ def readable_channels(actor: Actor, case: Case) -> tuple[str, ...]:
 
 
 def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
-        proposal: Proposal | None = None) -> bool:
+        proposal: Proposal | None = None, evidence=None, request=None) -> bool:
     if not can_view(actor, case):
         return False
     party = actor if isinstance(actor, PartyActor) else None
@@ -115,6 +122,22 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
             return is_appeal_mediator(actor, case)
         case Action.REASSIGN:
             return isinstance(actor, StaffActor) and actor.role == "admin"
+        case Action.UPLOAD_EVIDENCE:
+            # Like posting a message: the parties and the case's mediator, where they may post.
+            return (party is not None or is_case_mediator(actor, case)) and can(
+                actor, Action.SEND_MESSAGE, case, channel=channel)
+        case Action.VIEW_EVIDENCE:
+            return channel in readable_channels(actor, case)
+        case Action.WITHDRAW_EVIDENCE:
+            return evidence is not None and (actor.key == evidence.uploader or is_case_mediator(actor, case))
+        case Action.REQUEST_EVIDENCE:
+            return party is not None or is_case_mediator(actor, case)
+        case Action.ANSWER_REQUEST:
+            return party is not None and request is not None and request.addressee_role == party.role
+        case Action.CANCEL_REQUEST:
+            return request is not None and actor.key == request.requester
+        case Action.ANSWER_CHECKLIST:
+            return party is not None
     return False
 
 
@@ -134,6 +157,13 @@ _REFUSALS = {
     Action.APPEAL: _l("Only the buyer or the seller can appeal a ruling."),
     Action.DECIDE_APPEAL: _l("Only the appeal mediator can decide this appeal."),
     Action.REASSIGN: _l("Only an admin can reassign a case."),
+    Action.UPLOAD_EVIDENCE: _l("You may not add evidence to this channel."),
+    Action.VIEW_EVIDENCE: _l("You may not see evidence in this channel."),
+    Action.WITHDRAW_EVIDENCE: _l("Only who added this file, or the case's mediator, can withdraw it."),
+    Action.REQUEST_EVIDENCE: _l("Only the parties and the case's mediator can ask for evidence."),
+    Action.ANSWER_REQUEST: _l("Only the party this request is addressed to can answer it."),
+    Action.CANCEL_REQUEST: _l("Only who asked can cancel this request."),
+    Action.ANSWER_CHECKLIST: _l("Only the buyer or the seller can answer their checklist."),
 }
 
 

@@ -19,13 +19,17 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased
 
 from mediation import clock
+from mediation.errors import InvalidTransition, NotFound
 from mediation.extensions import db
-from mediation.models import DeliveryAttempt, WebhookDelivery
+from mediation.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 from mediation.services import events, uow
+from mediation.services.actors import StaffActor
+from mediation.services.admin import require_admin
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +74,11 @@ def claim_due(limit: int = 20) -> list[Claimed]:
     blocked = exists().where(and_(earlier.endpoint_id == WebhookDelivery.endpoint_id,
                                   earlier.case_id == WebhookDelivery.case_id,
                                   earlier.state == "pending", earlier.id < WebhookDelivery.id))
+    # A disabled endpoint's deliveries wait (in order) until it is enabled again; nothing is dropped.
+    enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.id == WebhookDelivery.endpoint_id,
+                                               WebhookEndpoint.active.is_(True)).exists()
     query = (select(WebhookDelivery).where(WebhookDelivery.state == "pending",
-                                           WebhookDelivery.next_attempt_at <= now, ~blocked)
+                                           WebhookDelivery.next_attempt_at <= now, ~blocked, enabled)
              .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
@@ -184,3 +191,24 @@ def run_forever(app, stop: threading.Event, idle_seconds: float = 1.0) -> None:
         if not busy:
             wake.wait(idle_seconds)
     http.close()
+
+
+def redeliver(actor: StaffActor, delivery_id: int) -> WebhookDelivery:
+    """An admin sends a delivery again: it is pending and due now, with the same message and webhook-id,
+    so a receiver that has it already can drop the duplicate. Nothing goes on the case's record.
+
+    The attempt count is kept: a delivery that had failed gets one more try (and its retries are spent),
+    one that had arrived gets the schedule's remaining retries. A pending one is simply due now.
+    Raises Forbidden (not an admin), NotFound, InvalidTransition (its endpoint is disabled).
+    """
+    require_admin(actor)
+    with uow.transaction():
+        delivery = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                                      .with_for_update()).first()
+        if delivery is None:
+            raise NotFound(_l("No such delivery."))
+        if not delivery.endpoint.active:
+            raise InvalidTransition(_l("The endpoint is disabled: enable it before redelivering."))
+        delivery.state, delivery.delivered_at, delivery.next_attempt_at = "pending", None, clock.now()
+        uow.after_commit(wake.set)  # the deliverer in this process starts now instead of at its next poll
+    return delivery

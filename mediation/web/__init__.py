@@ -5,10 +5,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from mediation.web import admin, auth, demo, labels, pages
+    from mediation.web import admin, auth, demo, labels, pages, rules
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(rules.bp)
     if app.config["DEMO"]:
         app.register_blueprint(demo.bp)
     admin.init_app(app)

@@ -351,3 +351,17 @@ def test_the_body_shows_the_case_as_it_was_when_the_event_was_written(platform, 
     webhooks.deliver_due(http)
     assert [(p["type"], p["data"]["case"]["state"]) for p in adapter.sent()] == [
         ("case.opened", "open"), ("case.opened", "open"), ("proposal.created", "negotiation")]
+
+
+def test_a_disabled_endpoints_pending_deliveries_wait_until_it_is_enabled_again(make_platform, make_case):
+    from mediation.models import WebhookEndpoint
+
+    platform = make_platform(webhook_url="https://platform.example/hooks")
+    make_case(platform=platform)
+    endpoint = db.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.platform_id == platform.id))
+    endpoint.active = False
+    db.session.commit()
+    assert webhooks.claim_due() == []
+    endpoint.active = True
+    db.session.commit()
+    assert len(webhooks.claim_due()) == 1

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from mediation.web.admin import cases, deliveries, mediators, platforms, rulebooks
+
 BLUEPRINTS: list = []
+BLUEPRINTS.append(rulebooks.bp)
+BLUEPRINTS += [platforms.bp, mediators.bp, deliveries.bp, cases.bp]
 
 # (endpoint of the section's index page, label)
 NAVIGATION = [
