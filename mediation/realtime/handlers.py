@@ -18,11 +18,12 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 from marshmallow import Schema, ValidationError
 
 from mediation import clock
-from mediation.errors import DomainError, Unauthenticated, plain
+from mediation.errors import DomainError, NotFound, Unauthenticated, plain
 from mediation.realtime import presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import ProposalOut, message_json
+from mediation.schemas.ruling import AppealOut, RulingOut
 from mediation.services import access, messages, room
 from mediation.services.actors import Anonymous, PartyActor
 from mediation.services.events import case_room, channel_room
@@ -143,15 +144,27 @@ class CasesNamespace(Namespace):
 
     @handler(JoinIn)
     def on_join(self, data, actor):
-        snapshot = room.open_room(actor, data["case_id"], data["since"])
+        """Enter the room, or refresh it: a client that saw the case change joins again (with `since`)
+        for its new allowed actions, proposals, rulings and missed messages. Only the first join of a
+        connection tells the others that the actor came online. One who may no longer see the case (a
+        mediator reassigned away) is taken out of its rooms."""
+        try:
+            snapshot = room.open_room(actor, data["case_id"], data["since"])
+        except NotFound:
+            _leave_case(data["case_id"])
+            raise
+        rejoin = case_room(data["case_id"]) in rooms()
         for channel in snapshot.channels:
             join_room(channel_room(data["case_id"], channel))
         roles = presence.enter(data["case_id"], request.sid, actor.role, getattr(actor, "name", ""))
-        emit("presence", {"case_id": data["case_id"], "role": actor.role, "name": getattr(actor, "name", ""),
-                          "online": True, "roles": roles}, to=case_room(data["case_id"]), include_self=False)
+        if not rejoin:
+            emit("presence", {"case_id": data["case_id"], "role": actor.role, "name": getattr(actor, "name", ""),
+                              "online": True, "roles": roles}, to=case_room(data["case_id"]), include_self=False)
         return {"ok": True, "case": RoomCaseOut().dump(snapshot.case),
                 "messages": [message_json(m) for m in snapshot.messages], "has_older": snapshot.has_older,
                 "proposals": ProposalOut(many=True).dump(snapshot.proposals),
+                "rulings": RulingOut(many=True).dump(snapshot.rulings),
+                "appeals": AppealOut(many=True).dump(snapshot.appeals),
                 "allowed_actions": snapshot.allowed_actions, "channels": list(snapshot.channels),
                 "online": roles}
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from mediation.models import REASONS, Case, CaseState
+from mediation.extensions import db
+from mediation.models import REASONS, Case, CaseState, User
 from mediation.money import Money
 from mediation.schemas.money import MoneyField
 
@@ -93,11 +94,21 @@ class CaseOut(_CaseBase):
     closed_at = fields.DateTime(allow_none=True)
 
 
+def _staff(user_id: int | None) -> dict | None:
+    """A mediator as the room names them (the session's identity map usually has the row already)."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return None if user is None else {"id": user.id, "name": user.name}
+
+
 class RoomCaseOut(_CaseBase):
     """What everyone in the case room sees: no contact details, no platform metadata."""
 
     buyer = fields.Function(lambda case: RoomPartyOut().dump(case.party("buyer")))
     seller = fields.Function(lambda case: RoomPartyOut().dump(case.party("seller")))
+    mediator = fields.Function(lambda case: _staff(case.mediator_id),
+                               metadata={"description": "{id, name} of the case's mediator, once assigned"})
+    appeal_mediator = fields.Function(lambda case: _staff(case.appeal_mediator_id),
+                                      metadata={"description": "{id, name} of the mediator hearing an appeal"})
 
 
 class CaseCreatedOut(CaseOut):

@@ -1,10 +1,12 @@
-"""What a participant needs to open a case room: the case, its proposals, recent messages, actions."""
+"""What a participant needs to open a case room: the case, its proposals, rulings and appeals, recent
+messages, and what the participant may do now. The page loads it; a socket `join` acks it again, so a
+client that saw the case change asks here for its new actions instead of guessing them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mediation.models import Case, Message, Proposal
-from mediation.services import messages, policy, proposals, workflow
+from mediation.models import Appeal, Case, Message, Proposal, Ruling
+from mediation.services import messages, policy, proposals, rulings, workflow
 from mediation.services.actors import Actor
 from mediation.services.cases import load
 
@@ -16,6 +18,8 @@ class Room:
     messages: list[Message]
     has_older: bool
     proposals: list[Proposal]
+    rulings: list[Ruling]
+    appeals: list[Appeal]
     allowed_actions: list[str]
 
 
@@ -32,6 +36,7 @@ def open_room(actor: Actor, case_id: int, since: int | None = None) -> Room:
         page = messages.history(actor, case_id, "joint")
     else:
         page = messages.Page([], False)
+    decided, appeals = rulings.list_rulings(actor, case_id)
     return Room(case=case, channels=channels, messages=page.messages, has_older=page.has_older,
-                proposals=proposals.list_proposals(actor, case_id),
+                proposals=proposals.list_proposals(actor, case_id), rulings=decided, appeals=appeals,
                 allowed_actions=workflow.allowed_actions(case, actor))

@@ -50,6 +50,13 @@ EVENTS = {
     "mediator.unavailable": _l("The case is waiting for a mediator."),
     "deadline.extended": _l("The mediator extended the deadline."),
     "proposal.expired": _l("A proposal expired without an answer."),
+    "recommendation.accepted": _l("A party accepted the mediator's recommendation."),
+    "ruling.issued": _l("The mediator issued a ruling."),
+    "case.appealed": _l("The ruling was appealed."),
+    "mediator.reassigned": _l("Another mediator took over."),
+    "appeal.decided": _l("The appeal was decided."),
+    "ruling.final": _l("The ruling is final."),
+    "deadline.reminder": _l("A deadline is less than a day away."),
 }
 
 SCRIPT_STRINGS = {
@@ -78,6 +85,30 @@ SCRIPT_STRINGS = {
     "private_caucus_seller": _l("Only you and the seller can read this conversation."),
     "caucus_closed": _l("Private conversations are open only while the case is in mediation."),
     "mediator_waiting": _l("Not assigned yet"),
+    # The mediator's recommendation, in the proposals panel: both parties must accept it.
+    "recommendation": _l("Recommended by the mediator"), "your_recommendation": _l("Your recommendation"),
+    "confirm_accept_recommendation": _l(
+        "Accept the mediator's recommendation? The case is settled on these terms once both of you accept."),
+    "rec_waiting_both": _l("Both parties must accept it."),
+    "rec_you_accepted": _l("You accepted it. Waiting for the other party."),
+    "rec_other_accepted": _l("The other party accepted it. Waiting for you."),
+    "rec_buyer_accepted": _l("The buyer accepted it. Waiting for the seller."),
+    "rec_seller_accepted": _l("The seller accepted it. Waiting for the buyer."),
+    # Rulings and appeals.
+    "ruling_by": _l("Ruling by %(name)s"),
+    "decision_upheld": _l("Appeal decision by %(name)s: the ruling is upheld"),
+    "decision_replaced": _l("Appeal decision by %(name)s: the ruling is replaced"),
+    "issued_at": _l("Issued %(time)s"), "reasons": _l("Reasons"), "rules_applied": _l("Rules applied"),
+    "terms": _l("Terms"), "clause": _l("%(number)s. %(title)s"), "new_tab": _l("(opens in a new tab)"),
+    "appeal_until": _l("Either party may appeal until %(time)s."),
+    "appeal_closed": _l("The appeal window has closed."),
+    "appeal_lapsed": _l("Nobody appealed in time: the ruling is final."),
+    "appealed_by_buyer": _l("Appealed by the buyer — awaiting the appeal mediator"),
+    "appealed_by_seller": _l("Appealed by the seller — awaiting the appeal mediator"),
+    "appeal_of_buyer": _l("Appealed by the buyer"), "appeal_of_seller": _l("Appealed by the seller"),
+    "grounds": _l("Grounds of the appeal"),
+    "final_outcome": _l("Final outcome: refund %(refund)s to the buyer, release %(release)s to the seller."),
+    "fix_fields": _l("Please check the fields marked below."),
 }
 
 

@@ -12,7 +12,8 @@ from mediation.api.errors import error_response
 from mediation.errors import DomainError, Unauthenticated
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import MessageOut, ProposalOut
-from mediation.services import access, cases, mediators, room
+from mediation.schemas.ruling import AppealOut, RulebookVersionOut, RulingOut
+from mediation.services import access, cases, mediators, room, rulings
 from mediation.services.actors import Anonymous, PartyActor
 from mediation.web import labels
 from mediation.web.identity import party_case_ids, remember_party, session_actor
@@ -47,16 +48,22 @@ def case_room(case_id: int):
     if isinstance(actor, PartyActor):
         party = snapshot.case.party(actor.role)
         g.party_locale, g.party_timezone = party.locale, party.timezone
+    version = rulings.case_rulebook(actor, case_id)
+    rulebook = RulebookVersionOut().dump(version) if version is not None else None
     bootstrap = {
         "case": RoomCaseOut().dump(snapshot.case),
-        "me": {"role": actor.role, "name": getattr(actor, "name", "")},
+        "me": {"role": actor.role, "name": getattr(actor, "name", ""), "id": getattr(actor, "user_id", None)},
         "messages": MessageOut(many=True).dump(snapshot.messages),
         "has_older": snapshot.has_older,
         "proposals": ProposalOut(many=True).dump(snapshot.proposals),
+        "rulings": RulingOut(many=True).dump(snapshot.rulings),
+        "appeals": AppealOut(many=True).dump(snapshot.appeals),
+        "rulebook": rulebook,
         "allowed_actions": snapshot.allowed_actions,
         "channels": list(snapshot.channels),
     }
-    return render_template("room.html", room=snapshot, actor=actor, bootstrap=bootstrap, labels=labels.for_script())
+    return render_template("room.html", room=snapshot, actor=actor, bootstrap=bootstrap, rulebook=rulebook,
+                           labels=labels.for_script())
 
 
 @bp.route("/cases")

@@ -1,6 +1,9 @@
 // The case room: live chat over Socket.IO (namespace /cases), proposals and actions over the JSON API.
 // Messages are shown as "sending" until the server acknowledges them after its commit; a message
 // that was not acknowledged keeps its client_id, so retrying it can never store it twice.
+// What the viewer may do is always the server's answer (workflow.allowed_actions): the page asks for it
+// again, by joining the room again, whenever it sees the case change. `room` (exported at the end) shares
+// the state and helpers with the neutral's part of the page, ruling.js.
 
 const boot = JSON.parse(document.getElementById("bootstrap").textContent);
 const labels = JSON.parse(document.getElementById("labels").textContent);
@@ -20,9 +23,11 @@ const els = {
   escalateBox: $("escalate-box"), escalateOpen: $("escalate-open"), escalate: $("escalate"),
   escalateCancel: $("escalate-cancel"), escalateError: $("escalate-error"),
   mediatorFact: $("mediator-fact"), mediator: $("mediator"),
+  appealMediatorFact: $("appeal-mediator-fact"), appealMediator: $("appeal-mediator"),
 };
 
-let state = { case: boot.case, proposals: boot.proposals, actions: boot.allowed_actions };
+const state = { case: boot.case, proposals: boot.proposals, actions: boot.allowed_actions,
+                rulings: boot.rulings || [], appeals: boot.appeals || [] };
 const shown = new Map(); // message id -> element
 let lastId = 0;
 const isParty = ["buyer", "seller"].includes(me.role);
@@ -264,20 +269,45 @@ async function loadOlder(view) {
 
 const socket = io("/cases", { transports: ["websocket"] });
 
-socket.on("connect", () => {
+// `join` enters the room and is answered with the room as the server has it now: the case, this viewer's
+// allowed actions, proposals, rulings, appeals and the messages after `since`. Joining again is how the
+// page refreshes all of that after a change; requests made while one is on its way are folded into one.
+let joinSeq = 0; // only the latest join's answer counts (a reconnect supersedes one on its way)
+let joining = false;
+let joinAgain = false;
+
+function join({ entering = false } = {}) {
+  if (!socket.connected) return; // the next connect joins
+  if (joining && !entering) { joinAgain = true; return; }
+  joining = true;
+  joinAgain = false;
   const since = lastId || null;
-  socket.emit("join", { case_id: caseId, since }, (ack) => {
-    if (!ack || !ack.ok) { els.connection.textContent = ack?.error?.message || t.error; return; }
-    els.connection.textContent = t.connected; // "live" once in the room, not merely connected
-    ack.messages.forEach((m) => { if (addMessage(m) && since) noteArrival(m); });
-    if (!since && ack.has_older) els.older.hidden = false;
-    applyCase(ack.case, ack.allowed_actions);
-    state.proposals = ack.proposals;
-    renderProposals();
-    showPresence(ack.online);
-    resendPending();
+  const seq = ++joinSeq;
+  socket.timeout(10000).emit("join", { case_id: caseId, since }, (err, ack) => {
+    if (seq !== joinSeq) return;
+    joining = false;
+    if (!err && ack && ack.ok) joined(ack, since, entering);
+    else if (!err) els.connection.textContent = ack?.error?.message || t.error;
+    if (joinAgain) join();
   });
-});
+}
+
+function joined(ack, since, entering) {
+  els.connection.textContent = t.connected; // "live" once in the room, not merely connected
+  ack.messages.forEach((m) => { if (addMessage(m) && since) noteArrival(m); });
+  if (!since && ack.has_older) els.older.hidden = false;
+  showPresence(ack.online);
+  if (ack.case.version < state.case.version) {
+    joinAgain = true; // answered before a change this page has already seen: ask once more
+  } else {
+    Object.assign(state, { proposals: ack.proposals, rulings: ack.rulings, appeals: ack.appeals });
+    applyCase(ack.case, ack.allowed_actions);
+    renderProposals();
+  }
+  if (entering) resendPending();
+}
+
+socket.on("connect", () => join({ entering: true }));
 socket.on("disconnect", () => { els.connection.textContent = t.reconnecting; });
 socket.on("connect_error", () => { els.connection.textContent = t.reconnecting; });
 socket.on("message", (message) => {
@@ -395,7 +425,7 @@ els.escalate.addEventListener("submit", async (event) => {
   submit.disabled = true;
   const { ok, answer } = await api("POST", "escalate", { reason: els.escalate.reason.value.trim() });
   submit.disabled = false;
-  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  changedBy(answer);
   if (!ok) {
     els.escalateError.textContent = Object.values(answer.errors || {}).flat()[0] || answer.message || t.error;
     return;
@@ -405,26 +435,24 @@ els.escalate.addEventListener("submit", async (event) => {
   showEscalateForm(false);
 });
 
-// ---- the mediator ---------------------------------------------------------------------------
+// ---- the mediators --------------------------------------------------------------------------
 
-let mediatorSeq = 0; // the log position shown: an answer that left before a newer event never wins
-function showMediator(event) {
-  if (event.seq <= mediatorSeq) return;
-  if (event.type === "mediator.unavailable" && mediatorSeq) return; // keep a mediator already named
-  mediatorSeq = event.seq;
-  els.mediatorFact.hidden = false;
-  els.mediator.textContent = event.type === "mediator.assigned"
-    ? event.payload?.mediator?.name || labels.roles.mediator : t.mediator_waiting;
+// The case's mediator once in mediation ("not assigned yet" while none is free), and the appeal mediator
+// once appealed; the names come with the case itself.
+function renderMediators(kase) {
+  const show = (fact, name, who, waiting) => {
+    fact.hidden = !who && !waiting;
+    name.textContent = who ? who.name || labels.roles.mediator : t.mediator_waiting;
+  };
+  show(els.mediatorFact, els.mediator, kase.mediator, kase.state === "mediation");
+  show(els.appealMediatorFact, els.appealMediator, kase.appeal_mediator, kase.state === "appealed");
 }
 
-async function loadMediator() {
-  const { ok, answer } = await api("GET", "events");
-  if (!ok || !Array.isArray(answer)) return;
-  const last = answer.filter((e) => e.type === "mediator.assigned" || e.type === "mediator.unavailable").at(-1);
-  if (last) showMediator(last);
-}
+const isCaseMediator = () => me.role === "mediator" && state.case.mediator?.id === me.id;
 
 // ---- case state and proposals ---------------------------------------------------------------
+
+const listeners = []; // ruling.js renders on every change
 
 function applyCase(kase, actions) {
   // An HTTP answer can arrive after a newer socket event: never step back to an older snapshot.
@@ -439,47 +467,75 @@ function applyCase(kase, actions) {
   els.withdrawBox.hidden = !can("withdraw_case");
   els.escalateBox.hidden = !can("escalate");
   renderTabs(); // a party's private tab opens with mediation; it also renders the composer
+  renderMediators(kase);
   els.outcome.hidden = !kase.outcome;
   if (kase.outcome) {
     els.outcome.textContent = fmt(t.outcome, {
       refund: money(kase.outcome.buyer_refund), release: money(kase.outcome.seller_release) });
   }
+  listeners.forEach((listener) => listener(state));
+}
+
+// After an answer to one of the page's own actions: show the case it returned, then ask for the rest.
+function changedBy(answer) {
+  if (answer.case) applyCase(answer.case);
+  join();
 }
 
 // "7 days" / "7天": the unit in the viewer's language, not a bare "d".
 const duration = (count, unit) => new Intl.NumberFormat(labels.locale, { style: "unit", unit, unitDisplay: "long" })
   .format(count);
 
-function renderDeadline() {
-  const at = state.case.deadline_at;
-  if (!at) { els.deadline.textContent = "—"; return; }
+// A deadline in the viewer's time zone, the zone named, and the time left: "Mar 9, 2026, 09:00 AM UTC (5 days left)".
+function deadlineText(at) {
   const when = new Date(at);
   const hours = Math.round((when - Date.now()) / 36e5);
   const left = hours <= 0 ? t.passed
     : fmt(t.left, { time: hours >= 48 ? duration(Math.round(hours / 24), "day") : duration(hours, "hour") });
-  els.deadline.replaceChildren(el("time", { datetime: at }, `${timeFormat.format(when)} (${left})`));
+  return `${timeFormat.format(when)} (${left})`;
+}
+
+function renderDeadline() {
+  const at = state.case.deadline_at;
+  if (!at) { els.deadline.textContent = "—"; return; }
+  els.deadline.replaceChildren(el("time", { datetime: at }, deadlineText(at)));
+}
+
+// Who has accepted an open recommendation so far (it needs both parties), as this viewer words it.
+function recommendationProgress(accepted) {
+  if (!accepted.length) return t.rec_waiting_both;
+  if (isParty) return accepted.includes(me.role) ? t.rec_you_accepted : t.rec_other_accepted;
+  return t[`rec_${accepted[0]}_accepted`];
 }
 
 function proposalNode(p) {
-  const mine = p.author_role === me.role;
-  const addressedToMe = p.author_role !== me.role && ["buyer", "seller"].includes(me.role);
+  const recommendation = p.author_role === "mediator"; // the mediator's: both parties must accept it
+  const mine = recommendation ? isCaseMediator() : p.author_role === me.role;
+  const accepted = p.accepted_by || [];
+  const addressedToMe = p.author_role !== me.role && isParty && !accepted.includes(me.role);
   const actions = el("div", { class: "actions" });
   if (p.state === "open" && state.case && ["open", "negotiation", "mediation"].includes(state.case.state)) {
     if (addressedToMe) {
+      const question = recommendation ? t.confirm_accept_recommendation : t.confirm_accept;
       actions.append(
         el("button", { type: "button",
-                       onclick: (e) => confirm(t.confirm_accept) && act(p.id, "accept", e.currentTarget) }, t.accept),
+                       onclick: (e) => confirm(question) && act(p.id, "accept", e.currentTarget) }, t.accept),
         el("button", { type: "button", class: "secondary", onclick: (e) => act(p.id, "reject", e.currentTarget) },
           t.reject),
-        el("button", { type: "button", class: "link", onclick: () => startCounter(p) }, t.counter));
+        recommendation ? "" : el("button", { type: "button", class: "link", onclick: () => startCounter(p) },
+          t.counter));
     } else if (mine) {
       actions.append(el("button", { type: "button", class: "secondary",
                                     onclick: (e) => act(p.id, "withdraw", e.currentTarget) }, t.withdraw));
     }
   }
-  return el("li", { class: `proposal proposal-${p.state}`, "data-id": p.id },
-    el("p", { class: "who" }, `#${p.id} · ${t.by} ${mine ? t.you : labels.roles[p.author_role]} · `,
+  const author = recommendation ? (mine ? t.your_recommendation : t.recommendation)
+    : `${t.by} ${mine ? t.you : labels.roles[p.author_role]}`;
+  return el("li", { class: `proposal proposal-${p.state}${recommendation ? " proposal-recommendation" : ""}`,
+                    "data-id": p.id },
+    el("p", { class: "who" }, `#${p.id} · ${author} · `,
       el("span", { class: "pstate" }, labels.proposal_states[p.state] || p.state)),
+    recommendation && p.state === "open" ? el("p", { class: "progress" }, recommendationProgress(accepted)) : "",
     el("p", { class: "amount" }, `${t.refund}: `, el("strong", {}, money(p.buyer_refund))),
     el("p", { class: "amount" }, `${t.release}: `, el("strong", {}, money(p.seller_release))),
     el("p", { class: "muted" }, p.return_required ? t.return_required : t.no_return),
@@ -493,37 +549,17 @@ function renderProposals() {
     ? state.proposals.map(proposalNode) : [el("li", { class: "muted" }, t.no_proposals)]));
 }
 
-let proposalsAsked = 0;
-async function refreshProposals() {
-  const asked = ++proposalsAsked;
-  const { ok, answer } = await api("GET", "proposals");
-  // Several events can ask at once; only the latest question's answer is shown.
-  if (ok && asked === proposalsAsked) { state.proposals = answer; renderProposals(); }
-}
-
 function announce(text) {
   if (text && els.activity) els.activity.textContent = text;
 }
 
+// Every change of the case reaches the room as a case_event carrying the case: show it at once, then join
+// again for what changed with it (actions, proposals, rulings).
 function onCaseEvent(event) {
   if (event.case_id !== caseId) return;
-  applyCase(event.case, recomputeActions(event.case));
+  applyCase(event.case);
   announce(labels.events[event.type]);
-  if (event.type === "mediator.assigned" || event.type === "mediator.unavailable") showMediator(event);
-  if (event.type.startsWith("proposal.") || event.type === "case.settled" || event.type === "case.withdrawn") {
-    refreshProposals();
-  }
-}
-
-function recomputeActions(kase) {
-  // The server's list is authoritative on join; between joins, a case that left the active states
-  // loses its negotiating actions.
-  const working = ["open", "negotiation", "mediation"].includes(kase.state);
-  const actions = state.actions.filter((a) => working || a === "send_message")
-    .filter((a) => kase.state !== "closed" && a !== "escalate");
-  // A party may ask for a mediator while negotiating (workflow: negotiation -> mediation only).
-  if (isParty && kase.state === "negotiation") actions.push("escalate");
-  return actions;
+  join();
 }
 
 function startCounter(p) {
@@ -560,9 +596,8 @@ async function api(method, path, body) {
 async function act(proposalId, verb, button) {
   if (button) button.disabled = true;
   const { ok, answer } = await api("POST", `proposals/${proposalId}/${verb}`, {});
-  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  changedBy(answer);
   if (!ok) alert(answer.message || t.error);
-  await refreshProposals();
 }
 
 // "12.5" in a currency with `places` decimals, as integer minor units (BigInt); null if not money.
@@ -611,7 +646,7 @@ els.propose.addEventListener("submit", async (event) => {
   submit.disabled = true;
   const { ok, answer } = await api("POST", "proposals", payload);
   submit.disabled = false;
-  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  changedBy(answer);
   if (!ok) {
     const fieldErrors = Object.values(answer.errors || {}).flat();
     showProposeError(fieldErrors[0] || answer.message || t.error);
@@ -620,14 +655,13 @@ els.propose.addEventListener("submit", async (event) => {
   showProposeError("");
   form.reset();
   els.proposeReset.click();
-  await refreshProposals();
 });
 
 els.withdraw.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!confirm(t.confirm_withdraw)) return;
   const { ok, answer } = await api("POST", "withdraw", { reason: els.withdraw.reason.value });
-  if (answer.case) applyCase(answer.case, recomputeActions(answer.case));
+  changedBy(answer);
   if (!ok) alert(answer.message || t.error);
 });
 
@@ -647,6 +681,16 @@ boot.messages.forEach((m) => addMessage(m));
 els.older.hidden = !boot.has_older;
 applyCase(state.case, state.actions);
 [...channels.values()].filter((v) => v.name !== JOINT).forEach(loadHistory);
-if (!["open", "negotiation"].includes(state.case.state)) loadMediator();
 renderProposals();
-setInterval(renderDeadline, 60000);
+setInterval(() => { renderDeadline(); listeners.forEach((listener) => listener(state)); }, 60000);
+
+// What ruling.js needs of the room; it renders the rulings and the neutral's forms on every change.
+export const room = {
+  caseId, me, labels, t, state, el, fmt, money, api, timeFormat, deadlineText, rulebook: boot.rulebook,
+  /** Show the case an API answer carries, then ask the server again for the room (actions, proposals, rulings). */
+  refresh: changedBy,
+  /** Ask the server again for the room. */
+  sync: () => join(),
+  /** Call `listener(state)` now and after every change of the case or of what the viewer may do. */
+  subscribe(listener) { listeners.push(listener); listener(state); },
+};

@@ -7,6 +7,7 @@ can assert that the room ran cleanly.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -59,23 +60,59 @@ def record_console(room: Room, message) -> None:
 
 
 @pytest.fixture
-def open_room(browser, live_server):
+def new_room(browser, live_server):
+    """new_room(role, viewport=None, timezone="UTC") -> a Room on a blank page in a fresh browser context
+    (its own cookies, as on a separate device), recording console and page errors.
+
+    It depends on the live server so that its contexts close (and their sockets leave the rooms) before
+    the server stops."""
     contexts = []
 
-    def open_(case, role: str, viewport: dict | None = None) -> Room:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US", timezone_id="UTC")
+    def new(role: str, viewport: dict | None = None, timezone: str = "UTC") -> Room:
+        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US", timezone_id=timezone)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
         room = Room(page, role)
         page.on("console", lambda message: record_console(room, message))
         page.on("pageerror", lambda error: room.errors.append(f"page error: {error}"))
+        return room
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def open_room(new_room, live_server):
+    """open_room(case, role, viewport=None, timezone="UTC"): the party follows its join link."""
+
+    def open_(case, role: str, viewport: dict | None = None, timezone: str = "UTC") -> Room:
+        room = new_room(role, viewport, timezone)
+        page = room.page
         response = page.goto(f"{live_server.url}/join/{case.join_tokens[role]}")
         status = response.status if response is not None else None
         assert response is not None and response.ok, f"the {role}'s join link answered {status}"
         assert page.url.endswith(f"/cases/{case.id}"), page.url
         return room
 
-    yield open_
-    for context in contexts:
-        context.close()
+    return open_
+
+
+@pytest.fixture
+def sign_in_to_room(new_room, live_server):
+    """sign_in_to_room(case, email, password, viewport=None, timezone="UTC"): a staff member signs in
+    through /login in a fresh browser context and lands in the case room."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+
+    def open_(case, email: str, password: str, viewport: dict | None = None, timezone: str = "UTC") -> Room:
+        room = new_room("mediator", viewport, timezone)
+        page = room.page
+        page.goto(f"{live_server.url}/login?next=/cases/{case.id}")
+        page.locator("input[name=email]").fill(email)
+        page.locator("input[name=password]").fill(password)
+        page.locator("form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(rf"/cases/{case.id}$"))
+        return room
+
+    return open_
