@@ -78,6 +78,7 @@ def reassign_case(actor: StaffActor, case_id: int, mediator_id: int, reason: str
         events.record(case, "mediator.reassigned", actor, {
             "mediator": {"id": mediator.id, "name": mediator.name}, "previous_mediator_id": previous,
             "for": _role_of(slot), "reason": reason[:2000]})
+        events.reset_rooms(case.id)  # the mediator replaced stops hearing the case at once
     return case
 
 

@@ -186,6 +186,7 @@ def issue_join_link(actor: Actor, case_id: int, role: str, revoke_previous: bool
         if revoke_previous:
             party.link_generation += 1
             events.record(case, "join_links.revoked", actor, {"role": role})
+            events.reset_rooms(case.id)  # the revoked party's open connections stop hearing the case
         expires_at = access.fresh_link_expiry()
         token = access.join_token(party, expires_at)
     return token, expires_at

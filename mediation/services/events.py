@@ -74,6 +74,22 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
     return event
 
 
+def reset_rooms(case_id: int) -> None:
+    """After the commit (and after the case_events staged before this call), empty the case's rooms.
+
+    Someone lost access to the case (a reassigned mediator, a party whose links were revoked), but their
+    open connections are still subscribed. Everyone is taken out; those who may still see the case join
+    again (the room page does so on every case_event, and joining checks policy), the others cannot.
+    """
+    rooms = [case_room(case_id), *(channel_room(case_id, f"caucus:{role}") for role in ("buyer", "seller"))]
+
+    def close() -> None:
+        for room in rooms:
+            socketio.close_room(room, namespace=NAMESPACE)
+
+    uow.after_commit(close)
+
+
 def broadcast_message(message: Message, skip: str | None = None) -> None:
     """Stage a new chat message for everyone in its channel's room (but the connection `skip`)."""
     data = message_json(message)

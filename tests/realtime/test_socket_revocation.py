@@ -57,13 +57,32 @@ def test_a_revoked_connection_stops_hearing_the_room(make_case, joined, revoke):
     assert buyer.events("message") == []
 
 
+def rejoin_after_the_revocation(client, case) -> None:
+    """What the room page does on every case_event: join again (the revocation emptied the rooms)."""
+    client.wait_for("case_event", lambda e: e["type"] == "join_links.revoked")
+    assert client.join(case.id)["ok"]
+
+
 def test_the_room_hears_the_revoked_party_go_offline(make_case, joined, revoke):
     case = make_case()
     seller = joined(case, "seller")
     buyer = joined(case, "buyer")
     revoke(case, "buyer")
+    rejoin_after_the_revocation(seller, case)
     buyer.call("typing", {"case_id": case.id})
     assert seller.wait_for("presence", lambda p: not p["online"])["roles"] == ["seller"]
+
+
+def test_a_revoked_connection_hears_nothing_more_even_if_it_stays_silent(make_case, joined, revoke):
+    case = make_case()
+    buyer = joined(case, "buyer")
+    seller = joined(case, "seller")
+    revoke(case, "buyer")
+    rejoin_after_the_revocation(seller, case)
+    other_tab = joined(case, "seller")
+    seller.send(case.id, "Not for a revoked link.", "c-1")
+    other_tab.wait_for("message")  # the broadcast has gone out; the buyer would have had it by now
+    assert buyer.events("message") == []
 
 
 def test_revoking_one_party_leaves_the_other_party_working(make_case, joined, revoke):

@@ -102,8 +102,8 @@ def test_the_appeal_mediator_joins_the_open_record_only_and_may_decide(make_medi
     assert [a["appellant"] for a in ack["appeals"]] == ["seller"]
 
 
-def test_a_mediator_reassigned_away_who_joins_again_stops_hearing_the_room(make_mediation_case, make_user, joined,
-                                                                          connect, staff_cookie):
+def test_a_mediator_reassigned_away_stops_hearing_the_room_at_once(make_mediation_case, make_user, joined, connect,
+                                                                  staff_cookie):
     from mediation.services import assignment, messages
 
     mei = make_user("mediator", name="Mei Mediator", email="mei@example.com", password=PASSWORD)
@@ -114,10 +114,23 @@ def test_a_mediator_reassigned_away_who_joins_again_stops_hearing_the_room(make_
     assert old.join(case.id)["ok"]
     seller = joined(case, "seller")
     assignment.reassign_case(admin, case.id, ada.user_id, "Mei is on leave.")
-    old.wait_for("case_event", lambda e: e["type"] == "mediator.reassigned")
-    assert old.join(case.id)["error"]["code"] == 404  # what the page does on the event
+    seller.wait_for("case_event", lambda e: e["type"] == "mediator.reassigned")
+    assert seller.join(case.id)["ok"]  # what the page does on every case_event; the old mediator does nothing
     messages.send_message(case.actor("seller"), case.id, "caucus:seller", "for the new mediator", "c-1")
     messages.send_message(case.actor("seller"), case.id, "joint", "for everyone", "c-2")
-    seller.wait_for("message", lambda m: m["client_id"] == "c-2")  # the seller's other tab hears both
+    seller.wait_for("message", lambda m: m["client_id"] == "c-2")  # the seller's tab hears both
     old.call("typing", {"case_id": case.id, "channel": "joint"})  # a round trip: queued after the broadcasts
     assert old.events("message") == []
+
+
+def test_a_mediator_reassigned_away_who_joins_again_is_refused(make_mediation_case, make_user, connect,
+                                                              staff_cookie):
+    from mediation.services import assignment
+
+    mei = make_user("mediator", name="Mei Mediator", email="mei@example.com", password=PASSWORD)
+    case, _mediator = make_mediation_case(mei)
+    old = connect(cookie=staff_cookie("mei@example.com", PASSWORD))
+    assert old.join(case.id)["ok"]
+    assignment.reassign_case(make_user("admin"), case.id, make_user("mediator").user_id, "Mei is on leave.")
+    old.wait_for("case_event", lambda e: e["type"] == "mediator.reassigned")
+    assert old.join(case.id)["error"]["code"] == 404
