@@ -159,10 +159,10 @@ _REFUSALS = {
     Action.REASSIGN: _l("Only an admin can reassign a case."),
     Action.UPLOAD_EVIDENCE: _l("You may not add evidence to this channel."),
     Action.VIEW_EVIDENCE: _l("You may not see evidence in this channel."),
-    Action.WITHDRAW_EVIDENCE: _l("Only who added this file, or the case's mediator, can withdraw it."),
+    Action.WITHDRAW_EVIDENCE: _l("Only the person who added this file, or the case's mediator, can withdraw it."),
     Action.REQUEST_EVIDENCE: _l("Only the parties and the case's mediator can ask for evidence."),
     Action.ANSWER_REQUEST: _l("Only the party this request is addressed to can answer it."),
-    Action.CANCEL_REQUEST: _l("Only who asked can cancel this request."),
+    Action.CANCEL_REQUEST: _l("Only the person who asked can cancel this request."),
     Action.ANSWER_CHECKLIST: _l("Only the buyer or the seller can answer their checklist."),
 }
 

@@ -57,7 +57,7 @@ def recommend_settlement(actor: Actor, case_id: int, *, buyer_refund: Money, sel
     with uow.transaction():
         case = load(actor, case_id, Action.RECOMMEND)
         if case.state != CaseState.MEDIATION:
-            raise InvalidTransition(_l("A mediator recommends a settlement while the case is in mediation."),
+            raise InvalidTransition(_l("A mediator can only recommend a settlement while the case is in mediation."),
                                     state=case.state)
         check_money(case, buyer_refund, seller_release)
         now = clock.now()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -44,7 +45,7 @@ def issue_ruling(actor: Actor, case_id: int, outcome: Outcome, rationale: str, c
         case = load(actor, case_id, Action.ISSUE_RULING)
         rationale = _check_reasons(rationale, clauses)
         if not workflow.can_apply(case, "rule"):
-            raise InvalidTransition(_l("A ruling is issued while the case is in mediation."), state=case.state)
+            raise InvalidTransition(_l("A ruling can only be issued while the case is in mediation."), state=case.state)
         ruling = _new_ruling(case, actor, outcome, rationale, clauses, kind="ruling")
         for proposal in db.session.scalars(select(Proposal).where(
                 Proposal.case_id == case.id, Proposal.state == ProposalState.OPEN)):
@@ -70,7 +71,7 @@ def appeal_ruling(actor: Actor, case_id: int, grounds: str) -> Appeal:
         if not workflow.can_apply(case, "appeal"):
             raise InvalidTransition(_l("Only a ruling that is not yet final can be appealed."), state=case.state)
         if clock.now() >= case.deadline_at:
-            raise InvalidTransition(_l("The appeal window closed on %(when)s.", when=case.deadline_at.isoformat()),
+            raise InvalidTransition(_l("The appeal window closed on %(when)s.", when=format_datetime(case.deadline_at)),
                                     state=case.state)
         ruling = current_ruling(case)
         appeal = Appeal(case_id=case.id, ruling_id=ruling.id, appellant_role=actor.role, grounds=grounds[:10000],

@@ -63,7 +63,7 @@ def case_room(case_id: int):
         "channels": list(snapshot.channels),
     }
     return render_template("room.html", room=snapshot, actor=actor, bootstrap=bootstrap, rulebook=rulebook,
-                           labels=labels.for_script())
+                           labels=labels.for_script(), min_reasons=rulings.MIN_RATIONALE)
 
 
 @bp.route("/cases")
