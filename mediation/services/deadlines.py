@@ -32,11 +32,11 @@ _REMINDED = {CaseState.OPEN: None, CaseState.NEGOTIATION: None, CaseState.MEDIAT
 def escalate_case(actor: Actor, case_id: int, reason: str) -> Case:
     """A party asks for a mediator. Raises NotFound, Forbidden, InvalidTransition (not negotiating),
     Invalid (no reason). Emits case.escalated and, when one is free, mediator.assigned."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(_l("Say briefly why you want a mediator."), {"reason": [_l("Required.")]})
     with uow.transaction():
         case = load(actor, case_id, Action.ESCALATE)
+        reason = (reason or "").strip()
+        if not reason:
+            raise Invalid(_l("Say briefly why you want a mediator."), {"reason": [_l("Required.")]})
         workflow.apply(case, "escalate")
         events.record(case, "case.escalated", actor, {"cause": "escalation", "reason": reason[:2000]})
         assignment.assign_mediator(case, actor)
@@ -46,15 +46,15 @@ def escalate_case(actor: Actor, case_id: int, reason: str) -> Case:
 def extend_deadline(actor: Actor, case_id: int, days: int, reason: str) -> Case:
     """The mediator moves the case's deadline, for both parties alike. Raises NotFound, Forbidden,
     InvalidTransition (not in mediation), Invalid (days, reason). Emits deadline.extended."""
-    errors = {}
-    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
-        errors["days"] = [_l("Between 1 and %(days)s days.", days=MAX_EXTENSION_DAYS)]
-    if not (reason or "").strip():
-        errors["reason"] = [_l("Give the parties a reason.")]
-    if errors:
-        raise Invalid(_l("The extension needs a number of days and a reason."), errors)
     with uow.transaction():
         case = load(actor, case_id, Action.EXTEND_DEADLINE)
+        errors = {}
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+            errors["days"] = [_l("Between 1 and %(days)s days.", days=MAX_EXTENSION_DAYS)]
+        if not (reason or "").strip():
+            errors["reason"] = [_l("Give the parties a reason.")]
+        if errors:
+            raise Invalid(_l("The extension needs a number of days and a reason."), errors)
         if case.state != CaseState.MEDIATION:
             raise InvalidTransition(_l("Only a case in mediation has a deadline a mediator can extend."),
                                     state=case.state)

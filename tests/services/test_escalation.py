@@ -334,3 +334,19 @@ def test_a_mediator_not_assigned_to_the_case_cannot_see_it(make_case, make_user)
         messages.send_message(outsider, info.id, "caucus:buyer", "Hello?", "o-1")
     with pytest.raises(NotFound):
         messages.history(outsider, info.id, "joint")
+
+
+def test_an_outsider_escalating_without_a_reason_is_told_no_such_case_not_what_is_missing(make_case, make_user):
+    info = negotiating(make_case())
+    other = make_case()
+    with pytest.raises(NotFound):
+        deadlines.escalate_case(other.actor("buyer"), info.id, "")
+
+
+def test_a_deadline_extension_of_true_days_is_refused(make_case, make_user):
+    mediator = make_user("mediator")
+    info = negotiating(make_case())
+    escalated(info)
+    with pytest.raises(Invalid) as caught:
+        deadlines.extend_deadline(mediator, info.id, True, "The courier needs time.")
+    assert "days" in caught.value.errors
