@@ -19,6 +19,11 @@ class Defaults:
     DEMO = False
     # JSON bodies; evidence uploads have their own limit.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Evidence files: stored outside the web root under their SHA-256. The size limit holds while the body
+    # streams in; images with more pixels than this are refused from their header, before any decoding.
+    EVIDENCE_DIR = str(ROOT / "instance" / "evidence")
+    EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
+    EVIDENCE_MAX_PIXELS = 40_000_000
     JOIN_LINK_DAYS = 14
     PARTY_TOKEN_DAYS = 7
     MESSAGE_MAX_CHARS = 4000
@@ -62,6 +67,7 @@ _ENV_KEYS = {
     "MEDIATION_REDIS_URL": "REDIS_URL",
     "MEDIATION_HOST": "HOST",
     "MEDIATION_PUBLIC_URL": "PUBLIC_URL",
+    "MEDIATION_EVIDENCE_DIR": "EVIDENCE_DIR",
 }
 
 
@@ -69,6 +75,8 @@ def from_environment() -> dict:
     values: dict = {conf: os.environ[env] for env, conf in _ENV_KEYS.items() if os.environ.get(env)}
     if os.environ.get("MEDIATION_PORT"):
         values["PORT"] = int(os.environ["MEDIATION_PORT"])
+    if os.environ.get("MEDIATION_EVIDENCE_MAX_BYTES"):
+        values["EVIDENCE_MAX_BYTES"] = int(os.environ["MEDIATION_EVIDENCE_MAX_BYTES"])
     if os.environ.get("MEDIATION_DEMO"):
         values["DEMO"] = os.environ["MEDIATION_DEMO"].lower() in {"1", "true", "yes"}
     return values

@@ -238,8 +238,8 @@ class EventView:
 
 
 def case_events(actor: Actor, case_id: int) -> list[EventView]:
-    """The chained log, oldest first. What happened in a private channel the reader may not see keeps its
-    place and hashes in the chain, but not its content."""
+    """The chained log, oldest first. What happened in a channel the reader may not read (a caucus; for the
+    platform, the parties' conversation) keeps its place and hashes in the chain, but not its content."""
     case = load(actor, case_id, Action.VIEW_EVENTS)
     readable = policy.readable_channels(actor, case)
     return [EventView(e.seq, e.type, e.actor, _visible_payload(e.payload, readable), e.created_at, e.prev_hash,
@@ -250,7 +250,7 @@ def case_events(actor: Actor, case_id: int) -> list[EventView]:
 
 def _visible_payload(payload: dict, readable: tuple[str, ...]) -> dict:
     channel = payload.get("channel")
-    if channel is None or channel == "joint" or channel in readable:
+    if channel is None or channel in readable:
         return payload
     return {"channel": channel, "redacted": True}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_datetime
+from flask_babel import LazyString, format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -71,7 +71,7 @@ def appeal_ruling(actor: Actor, case_id: int, grounds: str) -> Appeal:
         if not workflow.can_apply(case, "appeal"):
             raise InvalidTransition(_l("Only a ruling that is not yet final can be appealed."), state=case.state)
         if clock.now() >= case.deadline_at:
-            raise InvalidTransition(_l("The appeal window closed on %(when)s.", when=format_datetime(case.deadline_at)),
+            raise InvalidTransition(_l("The appeal window closed on %(when)s.", when=LazyString(format_datetime, case.deadline_at)),
                                     state=case.state)
         ruling = current_ruling(case)
         appeal = Appeal(case_id=case.id, ruling_id=ruling.id, appellant_role=actor.role, grounds=grounds[:10000],

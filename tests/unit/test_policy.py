@@ -10,7 +10,11 @@ The expected answers are written from PRODUCT.md ("People", "Channels"), not cop
 - the assigned mediator reads and writes the joint channel and both caucuses, extends deadlines,
   recommends a settlement (and may withdraw it) and rules;
 - the appeal mediator sees the case and the joint channel (never a caucus) and decides the appeal;
-- either party may ask for a mediator (escalate) and appeal a ruling; an admin reassigns mediators.
+- either party may ask for a mediator (escalate) and appeal a ruling; an admin reassigns mediators;
+- a party asks the other party for evidence, the case's mediator asks either; only the party asked answers
+  a request and only who asked cancels it; each party answers its own evidence checklist;
+- the parties and the case's mediator put files on the record where they may post; a file is seen by whoever
+  reads its channel (the platform reads none) and withdrawn from view by its uploader or the case's mediator.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from sqlalchemy import select
 
 from mediation.errors import Forbidden, NotFound
 from mediation.extensions import db
-from mediation.models import Case, Proposal
+from mediation.models import Case, Evidence, EvidenceRequest, Proposal
 from mediation.services import policy
 from mediation.services.actors import ANONYMOUS, SYSTEM, PartyActor, PlatformActor, StaffActor
 from mediation.services.policy import Action
@@ -29,11 +33,15 @@ ACTORS = ("buyer", "seller", "other_party", "platform", "other_platform", "admin
 
 # A proposal made by this author, for the proposal-specific actions.
 PROPOSALS = ("by_buyer", "by_seller", "by_mediator")
+# A structured request: who asked whom, for the request-specific actions.
+REQUESTS = ("buyer_asks_seller", "seller_asks_buyer", "mediator_asks_buyer")
+# A file on the record, by who uploaded it, for the evidence-specific actions.
+EVIDENCE = ("buyers_file", "sellers_file", "mediators_file")
 
 
-def row(action, channel=None, proposal=None, *, allowed):
-    """One action (with its channel or proposal) and the actors allowed to do it."""
-    return action, channel, proposal, frozenset(allowed)
+def row(action, channel=None, proposal=None, *, request=None, evidence=None, allowed):
+    """One action (with its channel, proposal, request or file) and the actors allowed to do it."""
+    return action, channel, proposal, request, evidence, frozenset(allowed)
 
 
 PARTIES = {"buyer", "seller"}
@@ -70,14 +78,35 @@ TABLE = [
     row(Action.APPEAL, allowed=PARTIES),
     row(Action.DECIDE_APPEAL, allowed=APPEAL),
     row(Action.REASSIGN, allowed={"admin"}),
+    row(Action.UPLOAD_EVIDENCE, "joint", allowed=PARTIES | NEUTRAL),
+    row(Action.UPLOAD_EVIDENCE, "caucus:buyer", allowed={"buyer"} | NEUTRAL),
+    row(Action.UPLOAD_EVIDENCE, "caucus:seller", allowed={"seller"} | NEUTRAL),
+    row(Action.UPLOAD_EVIDENCE, None, allowed=()),
+    row(Action.VIEW_EVIDENCE, "joint", allowed=PARTIES | {"admin"} | NEUTRAL | APPEAL),
+    row(Action.VIEW_EVIDENCE, "caucus:buyer", allowed={"buyer"} | NEUTRAL),
+    row(Action.VIEW_EVIDENCE, "caucus:seller", allowed={"seller"} | NEUTRAL),
+    row(Action.WITHDRAW_EVIDENCE, evidence="buyers_file", allowed={"buyer"} | NEUTRAL),
+    row(Action.WITHDRAW_EVIDENCE, evidence="sellers_file", allowed={"seller"} | NEUTRAL),
+    row(Action.WITHDRAW_EVIDENCE, evidence="mediators_file", allowed=NEUTRAL),
+    row(Action.WITHDRAW_EVIDENCE, evidence=None, allowed=()),
+    row(Action.REQUEST_EVIDENCE, allowed=PARTIES | NEUTRAL),
+    row(Action.ANSWER_REQUEST, request="buyer_asks_seller", allowed={"seller"}),
+    row(Action.ANSWER_REQUEST, request="seller_asks_buyer", allowed={"buyer"}),
+    row(Action.ANSWER_REQUEST, request="mediator_asks_buyer", allowed={"buyer"}),
+    row(Action.ANSWER_REQUEST, request=None, allowed=()),
+    row(Action.CANCEL_REQUEST, request="buyer_asks_seller", allowed={"buyer"}),
+    row(Action.CANCEL_REQUEST, request="seller_asks_buyer", allowed={"seller"}),
+    row(Action.CANCEL_REQUEST, request="mediator_asks_buyer", allowed=NEUTRAL),
+    row(Action.CANCEL_REQUEST, request=None, allowed=()),
+    row(Action.ANSWER_CHECKLIST, allowed=PARTIES),
 ]
-CELLS = [(actor, action, channel, proposal, actor in allowed)
-         for action, channel, proposal, allowed in TABLE for actor in ACTORS]
+CELLS = [(actor, action, channel, proposal, request, evidence, actor in allowed)
+         for action, channel, proposal, request, evidence, allowed in TABLE for actor in ACTORS]
 
 
 def cell_id(cell) -> str:
-    actor, action, channel, proposal, allowed = cell
-    what = "-".join(str(part) for part in (action.value, channel, proposal) if part)
+    actor, action, channel, proposal, request, evidence, allowed = cell
+    what = "-".join(str(part) for part in (action.value, channel, proposal, request, evidence) if part)
     return f"{actor}-{what}-{'allowed' if allowed else 'refused'}"
 
 
@@ -107,21 +136,44 @@ def world():
     return case, actors, proposals
 
 
+@pytest.fixture
+def requests_by():
+    """Open structured requests of the case (the actors' keys as in `world`), by who asked whom."""
+    def made(requester, requester_role, addressee_role):
+        return EvidenceRequest(case_id=CASE_ID, kind="tracking_number", requester=requester,
+                               requester_role=requester_role, addressee_role=addressee_role, state="open")
+
+    return {"buyer_asks_seller": made("party:101", "buyer", "seller"),
+            "seller_asks_buyer": made("party:102", "seller", "buyer"),
+            "mediator_asks_buyer": made("user:3", "mediator", "buyer"), None: None}
+
+
+@pytest.fixture
+def evidence_by():
+    """Files on the record of the case (the uploaders' keys as in `world`), by who uploaded them."""
+    def made(uploader, role):
+        return Evidence(case_id=CASE_ID, channel="joint", uploader=uploader, uploader_role=role)
+
+    return {"buyers_file": made("party:101", "buyer"), "sellers_file": made("party:102", "seller"),
+            "mediators_file": made("user:3", "mediator"), None: None}
+
+
 def test_the_table_names_every_action():
     assert {action for action, *_ in TABLE} == set(Action)
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=cell_id)
-def test_policy_can_answers_the_permission_table(world, cell):
-    actor, action, channel, proposal, allowed = cell
+def test_policy_can_answers_the_permission_table(world, requests_by, evidence_by, cell):
+    actor, action, channel, proposal, request, evidence, allowed = cell
     case, actors, proposals = world
-    assert policy.can(actors[actor], action, case, channel=channel, proposal=proposals[proposal]) is allowed
+    assert policy.can(actors[actor], action, case, channel=channel, proposal=proposals[proposal],
+                      request=requests_by[request], evidence=evidence_by[evidence]) is allowed
 
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_readable_channels_agree_with_the_read_channel_rows(world, actor):
     case, actors, _ = world
-    expected = {channel for action, channel, _, allowed in TABLE
+    expected = {channel for action, channel, *_, allowed in TABLE
                 if action is Action.READ_CHANNEL and actor in allowed}
     assert set(policy.readable_channels(actors[actor], case)) == expected
 
