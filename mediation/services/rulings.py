@@ -71,8 +71,8 @@ def appeal_ruling(actor: Actor, case_id: int, grounds: str) -> Appeal:
         if not workflow.can_apply(case, "appeal"):
             raise InvalidTransition(_l("Only a ruling that is not yet final can be appealed."), state=case.state)
         if clock.now() >= case.deadline_at:
-            raise InvalidTransition(_l("The appeal window closed on %(when)s.", when=LazyString(format_datetime, case.deadline_at)),
-                                    state=case.state)
+            closed_on = LazyString(format_datetime, case.deadline_at)  # formatted for the reader, when shown
+            raise InvalidTransition(_l("The appeal window closed on %(when)s.", when=closed_on), state=case.state)
         ruling = current_ruling(case)
         appeal = Appeal(case_id=case.id, ruling_id=ruling.id, appellant_role=actor.role, grounds=grounds[:10000],
                         created_at=clock.now())
