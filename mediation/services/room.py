@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mediation.models import Appeal, Case, Message, Proposal, Ruling
+from mediation.models import CHANNELS, Appeal, Case, Message, Proposal, Ruling
 from mediation.services import messages, policy, proposals, rulings, workflow
 from mediation.services.actors import Actor
 from mediation.services.cases import load
+from mediation.services.policy import Action
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Room:
     rulings: list[Ruling]
     appeals: list[Appeal]
     allowed_actions: list[str]
+    upload_channels: tuple[str, ...] = ()  # where the participant may add files, while each channel is open
+    may_request: bool = False  # may ask a party for evidence, while the case is undecided
 
 
 def open_room(actor: Actor, case_id: int, since: int | None = None) -> Room:
@@ -37,6 +40,8 @@ def open_room(actor: Actor, case_id: int, since: int | None = None) -> Room:
     else:
         page = messages.Page([], False)
     decided, appeals = rulings.list_rulings(actor, case_id)
+    uploads = tuple(c for c in CHANNELS if policy.can(actor, Action.UPLOAD_EVIDENCE, case, channel=c))
     return Room(case=case, channels=channels, messages=page.messages, has_older=page.has_older,
                 proposals=proposals.list_proposals(actor, case_id), rulings=decided, appeals=appeals,
-                allowed_actions=workflow.allowed_actions(case, actor))
+                allowed_actions=workflow.allowed_actions(case, actor),
+                upload_channels=uploads, may_request=policy.can(actor, Action.REQUEST_EVIDENCE, case))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.exceptions import HTTPException
@@ -14,6 +14,7 @@ from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import MessageOut, ProposalOut
 from mediation.schemas.ruling import AppealOut, RulebookVersionOut, RulingOut
 from mediation.services import access, cases, mediators, room, rulings
+from mediation.services import requests as evidence_requests
 from mediation.services.actors import Anonymous, PartyActor
 from mediation.web import labels
 from mediation.web.identity import party_case_ids, remember_party, session_actor
@@ -61,9 +62,20 @@ def case_room(case_id: int):
         "rulebook": rulebook,
         "allowed_actions": snapshot.allowed_actions,
         "channels": list(snapshot.channels),
+        "evidence": _evidence_bootstrap(snapshot),
     }
     return render_template("room.html", room=snapshot, actor=actor, bootstrap=bootstrap, rulebook=rulebook,
                            labels=labels.for_script(), min_reasons=rulings.MIN_RATIONALE)
+
+
+def _evidence_bootstrap(snapshot: room.Room) -> dict:
+    """What the evidence part of the room (evidence.js) needs besides the API: where the viewer may add files,
+    whether they may ask for evidence, the size limit and the range of a request's due date. The files, the
+    checklist and the requests themselves come from the API, on load and whenever the room reports a change."""
+    return {"upload_channels": list(snapshot.upload_channels), "may_request": snapshot.may_request,
+            "max_bytes": current_app.config["EVIDENCE_MAX_BYTES"],
+            "request_days": {"min": evidence_requests.MIN_DAYS, "max": evidence_requests.MAX_DAYS,
+                             "default": evidence_requests.DEFAULT_DAYS}}
 
 
 @bp.route("/cases")

@@ -3,7 +3,7 @@
 // that was not acknowledged keeps its client_id, so retrying it can never store it twice.
 // What the viewer may do is always the server's answer (workflow.allowed_actions): the page asks for it
 // again, by joining the room again, whenever it sees the case change. `room` (exported at the end) shares
-// the state and helpers with the neutral's part of the page, ruling.js.
+// the state and helpers with the neutral's part of the page, ruling.js, and with the evidence part, evidence.js.
 
 const boot = JSON.parse(document.getElementById("bootstrap").textContent);
 const labels = JSON.parse(document.getElementById("labels").textContent);
@@ -142,6 +142,7 @@ function select(name, { focus = false } = {}) {
   renderTyping();
   markRead();
   if (focus) view.tab.focus();
+  if (previous !== view) fire("channel", name);
 }
 
 // Tell the server how far this viewer has read the channel on screen (the mediator's queue counts
@@ -304,7 +305,7 @@ function joined(ack, since, entering) {
     applyCase(ack.case, ack.allowed_actions);
     renderProposals();
   }
-  if (entering) resendPending();
+  if (entering) { resendPending(); fire("entered"); }
 }
 
 socket.on("connect", () => join({ entering: true }));
@@ -453,6 +454,9 @@ const isCaseMediator = () => me.role === "mediator" && state.case.mediator?.id =
 // ---- case state and proposals ---------------------------------------------------------------
 
 const listeners = []; // ruling.js renders on every change
+// evidence.js: "event" (every case_event), "channel" (the tab shown changed), "entered" (joined after a (re)connect).
+const hooks = { event: [], channel: [], entered: [] };
+const fire = (name, ...args) => hooks[name].forEach((hook) => hook(...args));
 
 function applyCase(kase, actions) {
   // An HTTP answer can arrive after a newer socket event: never step back to an older snapshot.
@@ -560,6 +564,7 @@ function onCaseEvent(event) {
   applyCase(event.case);
   announce(labels.events[event.type]);
   join();
+  fire("event", event);
 }
 
 function startCounter(p) {
@@ -693,4 +698,10 @@ export const room = {
   sync: () => join(),
   /** Call `listener(state)` now and after every change of the case or of what the viewer may do. */
   subscribe(listener) { listeners.push(listener); listener(state); },
+  /** Call `hook` on "event" (case_event), "channel" (the tab shown changed) or "entered" (joined after connecting). */
+  on(name, hook) { hooks[name].push(hook); },
+  /** The channel whose tab is shown; the channels whose tabs show; a channel's tab label; whether it is open now. */
+  active: () => active,
+  visibleChannels: () => [...channels.values()].filter(tabVisible).map((view) => view.name),
+  tabLabel, channelOpen, isCaseMediator,
 };
