@@ -24,7 +24,29 @@ from mediation.money import Money
 from mediation.services import access, admin, cases
 from mediation.services.actors import PartyActor, PlatformActor, StaffActor
 
-PG_URL = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`test_gw0`, …), made if missing,
+    and the environment is pointed at it before any test module reads it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["MEDIATION_TEST_DATABASE_URL"] = url
+    return url
+
+
+PG_URL = _worker_database(os.environ.get("MEDIATION_TEST_DATABASE_URL"))
 REDIS_URL = os.environ.get("MEDIATION_TEST_REDIS_URL")
 
 

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation import clock
@@ -127,6 +128,8 @@ class Party(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(20), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # False while the zone is the browser's guess (updated on each visit); True once the party picked one.
+    timezone_chosen: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # Bumped to revoke every join link and party token issued before.
     link_generation: Mapped[int] = mapped_column(default=1)
 

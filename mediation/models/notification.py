@@ -1,5 +1,7 @@
-"""Notifications owed to a person about a case (deadline reminders, …), written with the change that
-causes them; the mail worker sends each once and marks it sent."""
+"""The mail outbox: an e-mail owed to a person about a case (a new case, a proposal, a ruling, a deadline
+reminder, a digest of unread messages, …), written in the same transaction as the change that causes it and
+rendered in the recipient's language and time zone only when sent. The mail worker claims due rows under a
+lease, sends each once, and retries a failed send later."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,12 +16,21 @@ from mediation.models.types import UTCDateTime
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_unsent", "sent_at", "id"),)
+    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),
+                      Index("ix_notifications_pending", "case_id", "recipient", "kind", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(40))  # party:{id} or user:{id}
-    kind: Mapped[str] = mapped_column(String(40))  # deadline.reminder, …
+    kind: Mapped[str] = mapped_column(String(40))  # deadline.reminder, case.opened, messages.digest, …
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # pending: to be sent at next_attempt_at; sent; dropped: nothing to send (no address, nothing unread);
+    # failed: gave up after the last retry.
+    state: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # A worker that claimed the row owns it until then; a worker that died loses the claim, not the mail.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

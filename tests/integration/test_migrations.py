@@ -8,11 +8,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from mediation import create_app
 from mediation.extensions import db
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1/postgres"
 
 
 def migrated_app(url: str):
@@ -43,15 +43,19 @@ def test_migrations_downgrade_and_upgrade_again_on_sqlite(tmp_path):
 
 @pytest.fixture
 def empty_postgres():
-    if not os.environ.get("MEDIATION_TEST_DATABASE_URL"):
+    """An empty database of its own, named after MEDIATION_TEST_DATABASE_URL's, so parallel runs do not collide."""
+    url = os.environ.get("MEDIATION_TEST_DATABASE_URL")
+    if not url:
         pytest.skip("MEDIATION_TEST_DATABASE_URL not set: PostgreSQL migrations not exercised")
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    target = make_url(url)
+    name = f"{target.database}_migrations"
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS mediation_migrations"))
-        connection.execute(text("CREATE DATABASE mediation_migrations"))
-    yield "postgresql+psycopg://postgres@127.0.0.1/mediation_migrations"
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield target.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS mediation_migrations WITH (FORCE)"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
