@@ -14,7 +14,7 @@ run: setup instance/settings.py
 	MEDIATION_DEMO=1 $(FLASK) mediation serve
 
 test: setup-dev browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 setup: $(VENV)/.runtime $(VENDOR)/.installed translations-compile
 

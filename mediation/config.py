@@ -24,6 +24,8 @@ class Defaults:
     EVIDENCE_DIR = str(ROOT / "instance" / "evidence")
     EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
+    # werkzeug's scrypt (N=2^15, r=8, p=1). Tests pass a cheaper N: the scheme is the same, the cost is not.
+    PASSWORD_HASH_METHOD = "scrypt"
     JOIN_LINK_DAYS = 14
     PARTY_TOKEN_DAYS = 7
     MESSAGE_MAX_CHARS = 4000
@@ -31,6 +33,18 @@ class Defaults:
     CATCH_UP_LIMIT = 500
     WEBHOOK_TIMEOUT_SECONDS = 15
     WEBHOOK_LEASE_SECONDS = 60
+    # Outgoing e-mail over SMTP. With no host: in demo mode the mail is printed and kept for /demo/mail;
+    # otherwise it waits in the outbox (and a warning is logged) until a host is configured.
+    MAIL_SMTP_HOST: str | None = None
+    MAIL_SMTP_PORT = 25
+    MAIL_SMTP_USERNAME: str | None = None
+    MAIL_SMTP_PASSWORD: str | None = None
+    MAIL_SMTP_STARTTLS = False
+    MAIL_SMTP_SSL = False
+    MAIL_FROM = "Mediation <mediation@localhost>"
+    MAIL_TIMEOUT = 30
+    # Longer than one SMTP conversation can take (MAIL_TIMEOUT per step), so a claim never lapses mid-send.
+    MAIL_LEASE_SECONDS = 300
     # Background threads of the one-process server (the deliverer); tests drive them by hand.
     BACKGROUND_WORKERS = True
     BABEL_DEFAULT_LOCALE = "en"
@@ -68,7 +82,12 @@ _ENV_KEYS = {
     "MEDIATION_HOST": "HOST",
     "MEDIATION_PUBLIC_URL": "PUBLIC_URL",
     "MEDIATION_EVIDENCE_DIR": "EVIDENCE_DIR",
+    "MEDIATION_SMTP_HOST": "MAIL_SMTP_HOST",
+    "MEDIATION_SMTP_USERNAME": "MAIL_SMTP_USERNAME",
+    "MEDIATION_SMTP_PASSWORD": "MAIL_SMTP_PASSWORD",
+    "MEDIATION_MAIL_FROM": "MAIL_FROM",
 }
+_TRUE = {"1", "true", "yes"}
 
 
 def from_environment() -> dict:
@@ -77,8 +96,12 @@ def from_environment() -> dict:
         values["PORT"] = int(os.environ["MEDIATION_PORT"])
     if os.environ.get("MEDIATION_EVIDENCE_MAX_BYTES"):
         values["EVIDENCE_MAX_BYTES"] = int(os.environ["MEDIATION_EVIDENCE_MAX_BYTES"])
-    if os.environ.get("MEDIATION_DEMO"):
-        values["DEMO"] = os.environ["MEDIATION_DEMO"].lower() in {"1", "true", "yes"}
+    if os.environ.get("MEDIATION_SMTP_PORT"):
+        values["MAIL_SMTP_PORT"] = int(os.environ["MEDIATION_SMTP_PORT"])
+    for env, conf in (("MEDIATION_DEMO", "DEMO"), ("MEDIATION_SMTP_STARTTLS", "MAIL_SMTP_STARTTLS"),
+                      ("MEDIATION_SMTP_SSL", "MAIL_SMTP_SSL")):
+        if os.environ.get(env):
+            values[conf] = os.environ[env].lower() in _TRUE
     return values
 
 

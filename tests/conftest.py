@@ -25,7 +25,6 @@ from mediation.services import access, admin, cases
 from mediation.services.actors import PartyActor, PlatformActor, StaffActor
 
 
-
 def _worker_database(url: str | None) -> str | None:
     """Under pytest-xdist each worker gets a PostgreSQL database of its own (`test_gw0`, …), made if missing,
     and the environment is pointed at it before any test module reads it."""
@@ -106,6 +105,8 @@ def app(tmp_path, sqlite_template, postgres_schema, app_config):
         "SQLALCHEMY_DATABASE_URI": url,
         "BACKGROUND_WORKERS": False,
         "SERVER_NAME": None,
+        # scrypt as in production, at 1/32 of its work factor: the suite makes hundreds of staff accounts.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         **app_config,
     })
     with app.app_context():

@@ -70,7 +70,20 @@ class WebhookEndpoint(db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     secret: Mapped[str] = mapped_column(String(100), default=new_webhook_secret)
+    # After a rotation the old secret signs alongside the new one until then, so receivers can switch over.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True)
+    # Why it was disabled when the deliverer did it (the receiver answered 410 Gone); None when an admin did.
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    # The receiver asked us to slow down (429, 502, 504, Retry-After): none of its deliveries before then.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets that sign a delivery made at `now`: the current one, and the previous one in its grace."""
+        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     platform: Mapped[Platform] = relationship(back_populates="endpoints")

@@ -13,6 +13,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -41,7 +42,8 @@ def authenticate(email: str, password: str, address: str) -> User:
     email = email.strip().lower()
     address = (address or "")[:64]
     _record_attempt(email, address)
-    dummy = _dummy_hash()  # made once per process, whoever asks first, so not even the first time tells
+    # Made once per process (and method), whoever asks first, so not even the first time tells.
+    dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     # One hash check whether or not the account exists, so the time taken does not tell.
     matches = check_password_hash(user.password_hash if user is not None else dummy, password)
@@ -89,6 +91,6 @@ def _seconds_until_below(condition: ColumnElement[bool], limit: int, now: dateti
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """A hash of a random password, made like the real ones, to check unknown e-mails against."""
-    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)

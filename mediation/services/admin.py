@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -59,7 +61,7 @@ def create_user(*, email: str, name: str, role: str, password: str, locale: str 
         if db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
             raise Invalid(_l("This e-mail is taken."), {"email": [_l("Already registered.")]})
         user = User(email=email, name=name, role=role, locale=locale, timezone=timezone)
-        user.set_password(password)
+        user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
         db.session.add(user)
         db.session.flush()
     return user.id
@@ -168,20 +170,33 @@ def add_endpoint(actor: StaffActor, platform_id: int, url: str) -> IssuedSecret:
 
 
 def set_endpoint_active(actor: StaffActor, platform_id: int, endpoint_id: int, active: bool) -> WebhookEndpoint:
-    """A disabled endpoint gets no deliveries for events written after. Raises Forbidden, NotFound."""
+    """A disabled endpoint gets no deliveries for events written after; enabling it again (also one the
+    deliverer disabled on a 410 Gone) lifts any pause and sends what waited. Raises Forbidden, NotFound."""
     require_admin(actor)
     with uow.transaction():
         endpoint = _endpoint(platform_id, endpoint_id)
         endpoint.active = active
+        if active:
+            endpoint.disabled_reason = endpoint.paused_until = None
     return endpoint
 
 
-def rotate_endpoint_secret(actor: StaffActor, platform_id: int, endpoint_id: int) -> IssuedSecret:
-    """A new signing secret. The old one stops at once: the deliverer reads the secret at each attempt,
-    retries included. Raises Forbidden, NotFound."""
+ROTATION_GRACE_HOURS = (0, 24, 72)
+
+
+def rotate_endpoint_secret(actor: StaffActor, platform_id: int, endpoint_id: int,
+                           grace_hours: int = 24) -> IssuedSecret:
+    """A new signing secret. For `grace_hours` the old one signs too (a second signature in the header), so
+    the platform can switch its receiver over; with 0 it stops at once (a leaked secret). The deliverer
+    reads the secrets at each attempt, retries included. Raises Forbidden, NotFound, Invalid (grace)."""
     require_admin(actor)
+    if grace_hours not in ROTATION_GRACE_HOURS:
+        raise Invalid(_l("Choose one of the offered grace periods."),
+                      {"grace_hours": [_l("One of %(choices)s.", choices=", ".join(map(str, ROTATION_GRACE_HOURS)))]})
     with uow.transaction():
         endpoint = _endpoint(platform_id, endpoint_id)
+        endpoint.previous_secret = endpoint.secret if grace_hours else None
+        endpoint.previous_secret_until = clock.now() + timedelta(hours=grace_hours) if grace_hours else None
         endpoint.secret = new_webhook_secret()
     return IssuedSecret(endpoint.id, endpoint.secret)
 

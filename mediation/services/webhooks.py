@@ -3,7 +3,9 @@
 Deliveries are claimed with a lease (so a crashed worker's claim lapses and the event is sent again,
 with the same webhook-id), sent without holding a transaction open, and recorded attempt by attempt.
 Within one endpoint and case they go strictly in order: a failing event holds back that case's later
-events, never other cases'.
+events, never other cases'. A receiver that answers 410 Gone has its endpoint disabled (its deliveries
+wait, nothing is dropped); one that answers 429, 502 or 504, or sends Retry-After, pauses its endpoint.
+After a secret rotation, deliveries carry both signatures for a grace period.
 """
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from mediation import clock
@@ -36,6 +39,11 @@ log = logging.getLogger(__name__)
 # The specification's schedule after the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
 RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Answers that mean "not now, slower": the endpoint pauses, not just the delivery.
+SLOW_DOWN = frozenset({429, 502, 504})
+GONE = 410
+# A receiver's Retry-After is honoured up to the schedule's longest gap.
+MAX_RETRY_AFTER = RETRY_DELAYS[-1]
 
 wake = threading.Event()
 events.on_outbox_written(wake.set)
@@ -62,9 +70,17 @@ class Claimed:
     delivery_id: int
     msg_id: str
     url: str
-    secret: str
+    secrets: list[str]  # each signs; more than one during a rotation's grace period
     body: str
     attempts: int
+
+
+@dataclass
+class Result:
+    status: int | None
+    error: str | None
+    duration_ms: int
+    retry_after: float | None = None  # seconds the receiver asked us to wait
 
 
 def claim_due(limit: int = 20) -> list[Claimed]:
@@ -75,8 +91,10 @@ def claim_due(limit: int = 20) -> list[Claimed]:
                                   earlier.case_id == WebhookDelivery.case_id,
                                   earlier.state == "pending", earlier.id < WebhookDelivery.id))
     # A disabled endpoint's deliveries wait (in order) until it is enabled again; nothing is dropped.
-    enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.id == WebhookDelivery.endpoint_id,
-                                               WebhookEndpoint.active.is_(True)).exists()
+    # A paused one's wait until the pause ends.
+    enabled = select(WebhookEndpoint.id).where(
+        WebhookEndpoint.id == WebhookDelivery.endpoint_id, WebhookEndpoint.active.is_(True),
+        or_(WebhookEndpoint.paused_until.is_(None), WebhookEndpoint.paused_until <= now)).exists()
     query = (select(WebhookDelivery).where(WebhookDelivery.state == "pending",
                                            WebhookDelivery.next_attempt_at <= now, ~blocked, enabled)
              .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
@@ -88,11 +106,12 @@ def claim_due(limit: int = 20) -> list[Claimed]:
         for delivery in db.session.scalars(query):
             delivery.next_attempt_at = now + lease
             claimed.append(Claimed(delivery.id, delivery.message.msg_id, delivery.endpoint.url,
-                                   delivery.endpoint.secret, delivery.message.body, delivery.attempts))
+                                   delivery.endpoint.signing_secrets(now), delivery.message.body,
+                                   delivery.attempts))
     return claimed
 
 
-def send(item: Claimed, http: requests.Session) -> tuple[int | None, str | None, int]:
+def send(item: Claimed, http: requests.Session) -> Result:
     """POST one delivery, signed. Only a 2xx counts; redirects are not followed. Never raises for HTTP.
 
     The webhook-timestamp is the real wall clock (the receiver checks it against its own), not `clock`.
@@ -103,18 +122,40 @@ def send(item: Claimed, http: requests.Session) -> tuple[int | None, str | None,
         "user-agent": "Mediation-Webhooks/1",
         "webhook-id": item.msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(item.secret, item.msg_id, timestamp, item.body),
+        "webhook-signature": " ".join(sign(secret, item.msg_id, timestamp, item.body) for secret in item.secrets),
     }
     started = time.monotonic()
+    retry_after = None
     try:
         with http.post(item.url, data=item.body.encode(), headers=headers, allow_redirects=False,
                        timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], stream=True) as response:
             status = response.status_code
             # Read at most a snippet: a receiver's answer is only kept for the delivery log.
             error = None if _succeeded(status) else _describe(response)
+            if not _succeeded(status):
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
     except requests.RequestException as exc:
         status, error = None, f"{type(exc).__name__}: {exc}"[:500]
-    return status, error, int((time.monotonic() - started) * 1000)
+    return Result(status, error, int((time.monotonic() - started) * 1000), retry_after)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from now, at most MAX_RETRY_AFTER;
+    None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()  # the receiver's date is wall-clock time
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _succeeded(status: int | None) -> bool:
@@ -126,9 +167,12 @@ def _describe(response: requests.Response) -> str:
     return f"HTTP {response.status_code}: {snippet}"[:500]
 
 
-def record_result(item: Claimed, status: int | None, error: str | None, duration_ms: int) -> None:
+def record_result(item: Claimed, status: int | None, error: str | None, duration_ms: int,
+                  retry_after: float | None = None) -> None:
     """Log the attempt; settle the delivery (delivered, failed) or schedule its retry.
 
+    410 Gone disables the endpoint (the delivery waits for it to be enabled again, its attempt counted);
+    429, 502, 504 or a Retry-After pause the whole endpoint until the retry, never sooner than asked.
     A result that comes back after the delivery was settled (its lease lapsed and another worker sent it
     again) is logged but changes nothing: a late failure must not undo an arrival.
     """
@@ -144,10 +188,23 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
         delivery.last_status, delivery.last_error = status, error
         if _succeeded(status):
             delivery.state, delivery.delivered_at = "delivered", now
+        elif status == GONE:
+            _disable_gone(delivery, now)
         elif delivery.attempts >= MAX_ATTEMPTS:
             delivery.state = "failed"
         else:
-            delivery.next_attempt_at = now + timedelta(seconds=retry_delay(delivery.attempts))
+            delay = max(retry_delay(delivery.attempts), retry_after or 0)
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            if status in SLOW_DOWN or retry_after is not None:
+                delivery.endpoint.paused_until = delivery.next_attempt_at
+
+
+def _disable_gone(delivery: WebhookDelivery, now: datetime) -> None:
+    """The receiver says the endpoint is gone for good: stop sending to it until an admin enables it again."""
+    delivery.endpoint.active = False
+    delivery.endpoint.disabled_reason = "gone"
+    delivery.next_attempt_at = now
+    log.warning("webhook endpoint %s answered 410 Gone and was disabled", delivery.endpoint_id)
 
 
 def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
@@ -163,9 +220,9 @@ def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
         while claimed := claim_due(limit):
             arrived = 0
             for item in claimed:
-                status, error, duration_ms = send(item, session)
-                record_result(item, status, error, duration_ms)
-                arrived += _succeeded(status)
+                result = send(item, session)
+                record_result(item, result.status, result.error, result.duration_ms, result.retry_after)
+                arrived += _succeeded(result.status)
             attempted += len(claimed)
             if not arrived:
                 break

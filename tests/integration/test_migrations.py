@@ -14,7 +14,6 @@ from mediation import create_app
 from mediation.extensions import db
 
 
-
 def migrated_app(url: str):
     return create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url})
 

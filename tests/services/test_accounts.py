@@ -172,3 +172,12 @@ def test_purging_deletes_failures_older_than_a_day_and_keeps_the_rest(make_user,
 def test_purging_refuses_to_delete_failures_still_inside_the_window(app):
     with pytest.raises(ValueError):
         accounts.purge_login_failures(timedelta(minutes=5))
+
+
+def test_production_hashes_passwords_with_full_strength_scrypt():
+    from mediation.config import Defaults
+
+    user = User()
+    user.set_password(PASSWORD, Defaults.PASSWORD_HASH_METHOD)
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.check_password(PASSWORD)

@@ -4,13 +4,14 @@ Buttons that only change one thing (revoke, enable, rotate) carry no form class:
 refuses any POST without the page's token before a view runs."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, URLField
 
+from mediation import clock
 from mediation.models import localized
 from mediation.services import admin, admin_views
 from mediation.web.admin import admin_actor
@@ -135,11 +136,17 @@ def toggle_endpoint(platform_id: int, endpoint_id: int, change: str):
 
 @bp.route("/<int:platform_id>/endpoints/<int:endpoint_id>/rotate", methods=["POST"])
 def rotate_secret(platform_id: int, endpoint_id: int):
-    issued = admin.rotate_endpoint_secret(admin_actor(), platform_id, endpoint_id)
+    grace = request.form.get("grace_hours", "24")
+    issued = admin.rotate_endpoint_secret(admin_actor(), platform_id, endpoint_id,
+                                          int(grace) if grace.isdigit() else -1)
+    if grace == "0":
+        note = _("The old secret stopped working at once: every delivery from now on, retries included, is "
+                 "signed with this one. Give it to the platform now.")
+    else:
+        note = _("For the next %(hours)s hours every delivery carries two signatures, with this secret and with "
+                 "the old one; after that only this one. Give it to the platform now.", hours=grace)
     return secret_page(_("New webhook signing secret"), [(_("Webhook signing secret"), issued.secret)],
-                       url_for(".show", platform_id=platform_id),
-                       note=_("The old secret stopped working at once: every delivery from now on, retries "
-                              "included, is signed with this one. Give it to the platform now."))
+                       url_for(".show", platform_id=platform_id), note=note)
 
 
 def _show(platform_id: int, *, deadlines: DeadlinesForm | None = None, rulebook: RulebookForm | None = None,
@@ -152,7 +159,7 @@ def _show(platform_id: int, *, deadlines: DeadlinesForm | None = None, rulebook:
         "rulebook": rulebook or _rulebook_form(formdata=None, rulebook_id=platform.rulebook_id),
         "endpoint": endpoint or EndpointForm(formdata=None),
     }
-    return render_template("admin/platforms/show.html", detail=detail, **forms), status
+    return render_template("admin/platforms/show.html", detail=detail, now=clock.now(), **forms), status
 
 
 def _rulebook_form(**kwargs) -> RulebookForm:
