@@ -32,11 +32,10 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.alter_column('next_attempt_at', existing_type=sa.DateTime(timezone=True), nullable=False)
 
-    with op.batch_alter_table('parties', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('timezone_chosen', sa.Boolean(), server_default=sa.false(), nullable=False))
-
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('timezone_chosen', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN, not a batch: on SQLite a batch would copy and drop these tables, which other
+    # tables' rows refer to.
+    op.add_column('parties', sa.Column('timezone_chosen', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('timezone_chosen', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
