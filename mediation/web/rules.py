@@ -1,12 +1,12 @@
 """Public rulebook pages (no sign-in): the published versions rulings cite, each clause with a stable anchor."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import format_date, get_locale
 
 from mediation.models import Clause, RulebookVersion, localized
-from mediation.services import rulebooks
+from mediation.services import rulebook_changes, rulebooks
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -52,4 +52,12 @@ def newest(slug: str):
 def version(slug: str, number: int):
     shown: RulebookVersion = rulebooks.published_version(slug, number)
     return render_template("rules/version.html", version=shown, rulebook=shown.rulebook,
-                           newer=rulebooks.newer_version(shown))
+                           newer=rulebooks.newer_version(shown), previous=rulebook_changes.previous_published(shown))
+
+
+@bp.route("/<slug>/v<int:number>/changes")
+def changes(slug: str, number: int):
+    """What changed in a version since the previous published one (or since `?from=<n>`)."""
+    against = request.args.get("from", type=int)
+    comparison = rulebook_changes.compare(slug, number, viewer_locale(), against)
+    return render_template("rules/changes.html", comparison=comparison, rulebook=comparison.newer.rulebook)
