@@ -47,9 +47,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_adapters(app: Flask) -> None:
-    from mediation import api, cli, realtime, web
+    from mediation import api, cli, limits, realtime, web
 
     api.init_app(app)
     web.init_app(app)
     realtime.init_app(app)
     cli.init_app(app)
+    limits.init_app(app)

@@ -31,6 +31,11 @@ class Defaults:
     MESSAGE_MAX_CHARS = 4000
     HISTORY_PAGE = 50
     CATCH_UP_LIMIT = 500
+    # Request rates (Flask-Limiter syntax): the API per API key or party token, joining (join links and
+    # party tokens) and staff sign-in per client address. Counted in Redis when REDIS_URL is set.
+    RATELIMIT_API = "600 per minute"
+    RATELIMIT_JOIN = "30 per minute"
+    RATELIMIT_LOGIN = "30 per minute"
     WEBHOOK_TIMEOUT_SECONDS = 15
     WEBHOOK_LEASE_SECONDS = 60
     # Outgoing e-mail over SMTP. With no host: in demo mode the mail is printed and kept for /demo/mail;

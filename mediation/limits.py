@@ -1,0 +1,78 @@
+"""Request rate limits (Flask-Limiter): the API per credential, joining and signing in per client address.
+
+Counters live in Redis when `REDIS_URL` is set, so a limit holds across every web process; otherwise in
+this process's memory (the one-process default). A refused request gets 429 with `Retry-After`: the API's
+JSON error shape for API calls, the error page for pages. Staff sign-in is also throttled by failed
+attempts (services/accounts.py); this limit bounds the rate of all attempts, failed or not.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from flask import Flask, current_app, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from mediation.api.errors import error_response, is_api_request
+
+JOIN_PATHS = ("/join/", "/api/v1/party-tokens")
+
+
+def request_class() -> str | None:
+    """Which limit a request falls under: "join", "login", "api", or None (not limited)."""
+    path = request.path
+    if path.startswith(JOIN_PATHS):
+        return "join"
+    if path == "/login" and request.method == "POST":
+        return "login"
+    if is_api_request() and not path.startswith(("/api/v1/docs", "/api/v1/openapi.json")):
+        return "api"
+    return None
+
+
+def request_key() -> str:
+    """Whose counter a request adds to: the credential for API calls that carry one (a hash, never the
+    secret itself), else the client's address."""
+    kind = request_class() or "other"
+    header = request.headers.get("Authorization", "")
+    if kind == "api" and header:
+        return f"api:key:{hashlib.sha256(header.encode()).hexdigest()[:32]}"
+    return f"{kind}:addr:{get_remote_address()}"
+
+
+def current_limit() -> str:
+    setting = {"join": "RATELIMIT_JOIN", "login": "RATELIMIT_LOGIN"}.get(request_class(), "RATELIMIT_API")
+    return current_app.config[setting]
+
+
+def init_app(app: Flask) -> None:
+    """A limiter of the app's own: Flask-Limiter keeps some settings (the key prefix, the strategy) from the
+    first app an instance serves, and tests make many apps in one process."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Flask-Limiter would stamp its own Retry-After on every limited response, over the one the sign-in
+    # throttle sets on its 429; it goes under its own name, and our refusal sets the standard one.
+    app.config.setdefault("RATELIMIT_HEADER_RETRY_AFTER", "X-RateLimit-Retry-After")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "mediation-limits")
+    limiter = Limiter(key_func=request_key, application_limits=[current_limit],
+                      application_limits_exempt_when=lambda: request_class() is None)
+    limiter.init_app(app)
+    app.extensions["mediation_limiter"] = limiter
+    app.register_error_handler(RateLimitExceeded, _refused)
+
+
+def _refused(_error: RateLimitExceeded):
+    """429 with Retry-After (seconds until the window resets), in the API's shape or as a page."""
+    message = _("Too many requests. Wait a moment and try again.")
+    if is_api_request():
+        response, status = error_response(429, message)
+    else:
+        response, status = make_response(render_template("error.html", title=_("Too many requests"),
+                                                         message=message)), 429
+    limit = current_app.extensions["mediation_limiter"].current_limit
+    wait = max(1, math.ceil(limit.reset_at - time.time())) if limit is not None else 60
+    response.headers["Retry-After"] = str(wait)
+    return response, status
