@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from mediation.extensions import socketio
-from mediation.services import admin, chain, deadlines, webhooks
+from mediation.services import admin, chain, deadlines, mail, webhooks
 
 group = AppGroup("mediation", help="Operate Mediation.")
 
@@ -74,6 +74,15 @@ def deliver_webhooks(once: bool) -> None:
         stop.set()
 
 
+@group.command("send-mail")
+def send_mail() -> None:
+    """One pass over the mail outbox: send what is due (retries included) and say how many went out."""
+    if mail.transport_for(current_app.config) is None:
+        click.echo("No SMTP host configured (MEDIATION_SMTP_HOST): the mail waits in the outbox.")
+        return
+    click.echo(f"{mail.deliver_due()} sent")
+
+
 @group.command("tick")
 def tick() -> None:
     """Move cases whose deadline passed, expire lapsed proposals, send 24 h reminders, retry mediator
@@ -101,13 +110,16 @@ def verify(case_id: int | None) -> None:
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
 def serve(host: str | None, port: int | None) -> None:
-    """HTTP and Socket.IO in one process, with the webhook deliverer in a background thread."""
+    """HTTP and Socket.IO in one process, with the webhook deliverer, the mail worker and the scheduler in
+    background threads."""
     app = current_app._get_current_object()
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
     if app.config["BACKGROUND_WORKERS"]:
         threading.Thread(target=webhooks.run_forever, args=(app, threading.Event()), daemon=True,
                          name="webhook-deliverer").start()
+        threading.Thread(target=mail.run_forever, args=(app, threading.Event()), daemon=True,
+                         name="mail-worker").start()
         threading.Thread(target=_tick_forever, args=(app,), daemon=True, name="scheduler").start()
     click.echo(f"Serving on http://{host}:{port}/")
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # this command *is* the server; let app.run serve

@@ -58,6 +58,8 @@ def load_demo() -> list[str]:
         f"  API docs: {url}/api/v1/docs    Webhooks received: {url}/demo/webhooks",
         "",
     ]
+    if not current_app.config["MAIL_SMTP_HOST"]:
+        lines.insert(-1, f"  E-mail: no SMTP host is set, so the server prints each one; see {url}/demo/mail")
     return lines
 
 

@@ -13,11 +13,12 @@ from datetime import datetime
 from http import HTTPStatus
 
 from flask import request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
 from marshmallow import Schema, ValidationError
 
-from mediation import clock
+from mediation import clock, i18n
 from mediation.errors import DomainError, NotFound, Unauthenticated, plain
 from mediation.realtime import presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
@@ -103,7 +104,8 @@ def _load(schema: type[Schema], args: tuple) -> dict:
 
 
 def handler(schema: type[Schema]):
-    """Validate the payload with `schema`, map domain errors to an error ack. Every event gets an ack."""
+    """Validate the payload with `schema`, map domain errors to an error ack. Every event gets an ack, in the
+    language of whoever sent the event (not the handshake's Accept-Language)."""
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self, *args):
@@ -115,14 +117,28 @@ def handler(schema: type[Schema]):
                     _leave_case(payload["case_id"])
                     raise
             except ValidationError as error:
-                return _error(422, _l("Some fields are not valid."), error.messages)
+                return _error_ack(args, 422, _l("Some fields are not valid."), error.messages)
             except DomainError as error:
-                return _error(error.status, error.message, error.errors)
+                return _error_ack(args, error.status, error.message, error.errors)
             except Exception:  # the client must not wait for an ack that never comes
                 log.exception("socket event %s failed", method.__name__)
-                return _error(500, _l("Something went wrong on our side. Try again."))
+                return _error_ack(args, 500, _l("Something went wrong on our side. Try again."))
         return wrapper
     return decorate
+
+
+def _error_ack(args: tuple, code: int, message, errors: dict | None = None) -> dict:
+    with force_locale(i18n.locale_of(_quiet_actor(args))):
+        return _error(code, message, errors)
+
+
+def _quiet_actor(args: tuple):
+    """Whoever sent the event, if they can still be told apart (None for an unknown or expired one)."""
+    case_id = args[0].get("case_id") if len(args) == 1 and isinstance(args[0], dict) else None
+    try:
+        return _actor(case_id if isinstance(case_id, int) else None)
+    except DomainError:
+        return None
 
 
 class CasesNamespace(Namespace):
@@ -148,6 +164,10 @@ class CasesNamespace(Namespace):
         for its new allowed actions, proposals, rulings and missed messages. Only the first join of a
         connection tells the others that the actor came online. One who may no longer see the case (a
         mediator reassigned away) is taken out of its rooms."""
+        with force_locale(i18n.locale_of(actor)):  # rulings' titles and clauses in the viewer's language
+            return self._join(data, actor)
+
+    def _join(self, data, actor) -> dict:
         try:
             snapshot = room.open_room(actor, data["case_id"], data["since"])
         except NotFound:

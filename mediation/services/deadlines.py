@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from mediation import clock
 from mediation.errors import Invalid, InvalidTransition
 from mediation.extensions import db
-from mediation.models import Case, CaseState, Notification, Proposal, ProposalState
+from mediation.models import Case, CaseState, Proposal, ProposalState
 from mediation.services import accounts, assignment, events, rulings, uow, workflow
 from mediation.services.actors import SYSTEM, Actor
 from mediation.services.cases import load
@@ -24,9 +24,8 @@ from mediation.services.proposals import proposal_payload
 MAX_EXTENSION_DAYS = 30
 REMINDER_BEFORE = timedelta(hours=24)
 _LAPSES = {CaseState.OPEN: "response_lapsed", CaseState.NEGOTIATION: "negotiation_lapsed"}
-# Waiting states whose deadline earns a reminder, and the mediator (column) who must act by it, if any.
-_REMINDED = {CaseState.OPEN: None, CaseState.NEGOTIATION: None, CaseState.MEDIATION: "mediator_id",
-             CaseState.RULED: None, CaseState.APPEALED: "appeal_mediator_id"}
+# Waiting states whose deadline earns a reminder (services/notifications.py decides who gets it).
+_REMINDED = (CaseState.OPEN, CaseState.NEGOTIATION, CaseState.MEDIATION, CaseState.RULED, CaseState.APPEALED)
 
 
 def escalate_case(actor: Actor, case_id: int, reason: str) -> Case:
@@ -90,7 +89,7 @@ def tick(batch: int = 200) -> TickReport:
                 _lapse(case)
                 report.escalated.append(case.id)
         report.expired_proposals = _expire_proposals(now, batch)
-        for case in _due(Case.state.in_(list(_REMINDED)), Case.deadline_at > now,
+        for case in _due(Case.state.in_(_REMINDED), Case.deadline_at > now,
                          Case.deadline_at <= now + REMINDER_BEFORE,
                          or_(Case.reminded_for.is_(None), Case.reminded_for != Case.deadline_at), batch=batch):
             _remind(case)
@@ -136,14 +135,6 @@ def _lapse(case: Case) -> None:
 
 
 def _remind(case: Case) -> None:
-    """One reminder per deadline, to both parties alike (and to whoever must decide by it)."""
+    """One reminder per deadline; the event bus mails it to both parties alike (and whoever decides by it)."""
     case.reminded_for = case.deadline_at
-    recipients = [f"party:{party.id}" for party in case.parties]
-    decider = _REMINDED[CaseState(case.state)]
-    if decider and getattr(case, decider):
-        recipients.append(f"user:{getattr(case, decider)}")
-    payload = {"state": case.state, "deadline_at": case.deadline_at.isoformat()}
-    for recipient in recipients:
-        db.session.add(Notification(case_id=case.id, recipient=recipient, kind="deadline.reminder",
-                                    payload=payload, created_at=clock.now()))
-    events.record(case, "deadline.reminder", SYSTEM, payload)
+    events.record(case, "deadline.reminder", SYSTEM, {"state": case.state, "deadline_at": case.deadline_at.isoformat()})

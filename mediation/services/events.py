@@ -1,5 +1,6 @@
-"""THE emitter. `record` appends to the case's chained log, writes the webhook outbox in the same
-transaction and stages the room emit for after the commit. Only this module talks to Socket.IO.
+"""THE emitter. `record` appends to the case's chained log, writes the webhook outbox and the mail outbox
+(services/notifications.py) in the same transaction and stages the room emit for after the commit. Only this
+module talks to Socket.IO.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from mediation.models.event_log import GENESIS
 from mediation.money import Money
 from mediation.schemas.case import CaseOut, RoomCaseOut
 from mediation.schemas.chat import message_json
-from mediation.services import uow
+from mediation.services import notifications, uow
 from mediation.services.actors import Actor
 
 NAMESPACE = "/cases"
@@ -66,6 +67,7 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
     db.session.flush()
     if type in WEBHOOK_TYPES:
         _write_outbox(case, event)
+    notifications.owed(case, event)
     room_payload = {"type": type, "case_id": case.id, "seq": event.seq, "actor": event.actor,
                     "payload": payload, "created_at": event.created_at.isoformat(),
                     "case": RoomCaseOut().dump(case)}
@@ -90,8 +92,11 @@ def reset_rooms(case_id: int) -> None:
     uow.after_commit(close)
 
 
-def broadcast_message(message: Message, skip: str | None = None) -> None:
-    """Stage a new chat message for everyone in its channel's room (but the connection `skip`)."""
+def broadcast_message(message: Message, run, skip: str | None = None) -> None:
+    """Stage a new chat message for everyone in its channel's room (but the connection `skip`), and make sure
+    the parties who may read it will get a digest e-mail if they have not read it by then. `run` is the
+    message's transaction (a Connection or the session): the digest row commits with the message."""
+    notifications.note_message(run, message)
     data = message_json(message)
     room = channel_room(message.case_id, message.channel)
     uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE, skip_sid=skip))

@@ -73,7 +73,7 @@ def _store(run, ref, actor: Actor, channel: str, body: str, client_id: str, orig
     message = _insert_once(run, ref, actor, channel, body, client_id)
     if message is None:
         return Sent(_stored(run, ref.id, actor, client_id), True, ref.id)
-    events.broadcast_message(message, skip=origin)
+    events.broadcast_message(message, run, skip=origin)
     return Sent(message, False, ref.id)
 
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, false, or_, true
 
 from mediation.errors import Forbidden, NotFound
-from mediation.models import Case, Proposal
+from mediation.models import Case, Party, Proposal, User
 from mediation.services.actors import Actor, PartyActor, PlatformActor, StaffActor
 
 
@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     ANSWER_REQUEST = "answer_request"  # `request`: the party it is addressed to
     CANCEL_REQUEST = "cancel_request"  # `request`: who asked
     ANSWER_CHECKLIST = "answer_checklist"  # a party ticks an item of their checklist with an answer
+    CHANGE_PREFERENCES = "change_preferences"  # one's own language and time zone (require_own, not can)
 
 
 def can_view(actor: Actor, case: Case) -> bool:
@@ -164,6 +165,7 @@ _REFUSALS = {
     Action.ANSWER_REQUEST: _l("Only the party this request is addressed to can answer it."),
     Action.CANCEL_REQUEST: _l("Only the person who asked can cancel this request."),
     Action.ANSWER_CHECKLIST: _l("Only the buyer or the seller can answer their checklist."),
+    Action.CHANGE_PREFERENCES: _l("You can only change your own language and time zone."),
 }
 
 
@@ -174,6 +176,26 @@ def require(actor: Actor, action: Action, case: Case | None, **context) -> Case:
     if not can(actor, action, case, **context):
         raise Forbidden(_REFUSALS.get(action, _l("You may not do this.")))
     return case
+
+
+def can_change_own(actor: Actor, row: Party | User | None) -> bool:
+    """A person's own things (their preferences): a party its own party row, a staff member their own
+    account. Nobody acts on another's behalf, not even an admin or the platform that opened the case."""
+    match actor:
+        case PartyActor():
+            return isinstance(row, Party) and row.id == actor.party_id
+        case StaffActor():
+            return isinstance(row, User) and row.id == actor.user_id
+        case _:
+            return False
+
+
+def require_own(actor: Actor, action: Action, row: Party | User | None) -> None:
+    """Raise NotFound if `row` is a party of a case the actor may not see, Forbidden if it is not theirs."""
+    if isinstance(row, Party) and not can_view(actor, row.case):
+        raise NotFound(_l("No such case."))
+    if not can_change_own(actor, row):
+        raise Forbidden(_REFUSALS.get(action, _l("You may not do this.")))
 
 
 def visible_cases(actor: Actor) -> ColumnElement[bool]:

@@ -5,11 +5,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from mediation.web import admin, auth, demo, labels, pages, rules
+    from mediation.web import admin, auth, demo, labels, pages, preferences, rules, transparency
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(preferences.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(rules.bp)
+    app.register_blueprint(transparency.bp)
     if app.config["DEMO"]:
         app.register_blueprint(demo.bp)
     admin.init_app(app)

@@ -1,7 +1,8 @@
-"""The demo platform's webhook receiver (demo mode only): verifies each signature, lists what arrived.
+"""The demo platform's webhook receiver and the demo mailbox (demo mode only).
 
-It plays the marketplace's part so a newcomer sees the whole loop: open a case, settle it in the room,
-watch `case.settled` and `case.resolved` arrive here.
+The receiver verifies each signature and lists what arrived: it plays the marketplace's part so a newcomer
+sees the whole loop (open a case, settle it in the room, watch `case.settled` and `case.resolved` arrive).
+The mailbox lists the e-mails this process printed instead of sending (no SMTP host configured).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from mediation.extensions import csrf, db
 from mediation.models import Platform, WebhookEndpoint
-from mediation.services import webhooks
+from mediation.services import mail, webhooks
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 DEMO_PLATFORM = "Demo Marketplace"
@@ -58,3 +59,8 @@ def inbox():
     with _lock:
         items = list(_received)
     return render_template("demo_webhooks.html", items=items)
+
+
+@bp.route("/mail")
+def mailbox():
+    return render_template("demo_mail.html", items=mail.console.received())

@@ -173,7 +173,7 @@ def for_script() -> dict:
     resolve = lambda table: {key: str(text) for key, text in table.items()}  # noqa: E731
     return {"states": resolve(STATES), "reasons": resolve(REASONS), "roles": resolve(ROLES),
             "proposal_states": resolve(PROPOSAL_STATES), "events": resolve(EVENTS),
-            "strings": resolve(SCRIPT_STRINGS),
+            "strings": resolve(SCRIPT_STRINGS), "timezone": get_timezone().zone,
             "locale": str(get_locale()).replace("_Hans_CN", "-CN").replace("_", "-")}
 
 

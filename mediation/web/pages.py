@@ -1,26 +1,22 @@
 """Pages: landing, join links, the case room, the staff case list, error pages."""
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.exceptions import HTTPException
 
-from mediation.api.errors import error_response
 from mediation.errors import DomainError, Unauthenticated
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import MessageOut, ProposalOut
 from mediation.schemas.ruling import AppealOut, RulebookVersionOut, RulingOut
 from mediation.services import access, cases, mediators, room, rulings
 from mediation.services import requests as evidence_requests
-from mediation.services.actors import Anonymous, PartyActor
+from mediation.services.actors import Anonymous
 from mediation.web import labels
 from mediation.web.identity import party_case_ids, remember_party, session_actor
 
 bp = Blueprint("web", __name__)
-_ZONES = frozenset(available_timezones())
 
 
 @bp.route("/")
@@ -45,10 +41,8 @@ def case_room(case_id: int):
     if isinstance(actor, Anonymous):
         return render_template("error.html", title=_("Sign in to see this case"),
                                message=_("Open the link the marketplace sent you, or sign in.")), 401
+    g.actor = actor  # the page speaks the viewer's language and shows their zone (mediation.i18n)
     snapshot = room.open_room(actor, case_id)
-    if isinstance(actor, PartyActor):
-        party = snapshot.case.party(actor.role)
-        g.party_locale, g.party_timezone = party.locale, party.timezone
     version = rulings.case_rulebook(actor, case_id)
     rulebook = RulebookVersionOut().dump(version) if version is not None else None
     bootstrap = {
@@ -86,17 +80,6 @@ def cases_list():
         return render_template("queue.html", items=mediators.queue(actor))
     items, _cursor = cases.list_cases(actor, limit=100)
     return render_template("cases.html", cases=items)
-
-
-@bp.route("/preferences/timezone", methods=["POST"])
-def set_timezone():
-    """The browser reports its zone on first visit; times then show in it."""
-    zone = (request.get_json(silent=True) or {}).get("timezone")
-    if zone not in _ZONES:
-        return error_response(422, _("Unknown time zone."),
-                              {"timezone": [_("Use an IANA zone such as Asia/Shanghai.")]})
-    session["timezone"] = zone
-    return jsonify({"timezone": zone})
 
 
 def render_domain_error(error: DomainError):

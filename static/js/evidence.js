@@ -2,7 +2,7 @@
 // upload form (drop zone or picker, several files, a progress bar per file), the evidence checklist and the
 // structured requests. Everything comes from the JSON API, on load and again whenever the room reports a
 // change (a case_event, or a reconnect); the page never guesses what the server decided. Labels the API
-// renders (checklist items, request titles, errors) come in the page's language: every call says which.
+// renders (checklist items, request titles, errors) come in the viewer's own language, as the page does.
 
 import { room } from "./room.js";
 
@@ -30,14 +30,13 @@ const roleName = (role) => labels.roles[role] || role;
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-// Resolves (never rejects) to {ok, status, answer}, like room.api, for any path, in the page's language.
+// Resolves (never rejects) to {ok, status, answer}, like room.api, for any path, in the viewer's language.
 async function call(method, path, body) {
   let response;
   try {
     response = await fetch(path, {
       method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf,
-                 "Accept-Language": labels.locale },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -384,8 +383,9 @@ function send(item, fields) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `${base}/evidence`);
-    for (const [name, value] of Object.entries({ Accept: "application/json", "X-CSRFToken": csrf,
-                                                  "Accept-Language": labels.locale })) xhr.setRequestHeader(name, value);
+    for (const [name, value] of Object.entries({ Accept: "application/json", "X-CSRFToken": csrf })) {
+      xhr.setRequestHeader(name, value);
+    }
     xhr.upload.addEventListener("progress", (event) => {
       if (!event.lengthComputable) return;
       item.progress.max = event.total;

@@ -32,11 +32,21 @@ const shown = new Map(); // message id -> element
 let lastId = 0;
 const isParty = ["buyer", "seller"].includes(me.role);
 const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
+// Every time shows in the viewer's own zone (their row's, not necessarily the browser's), the zone named.
 // dateStyle/timeStyle cannot be combined with timeZoneName (a RangeError), so spell the fields out.
-const timeFormat = new Intl.DateTimeFormat(labels.locale, {
-  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
-});
-const shortTime = new Intl.DateTimeFormat(labels.locale, { hour: "2-digit", minute: "2-digit" });
+const formats = {};
+function useZone(timeZone) {
+  formats.zone = timeZone;
+  formats.time = new Intl.DateTimeFormat(labels.locale, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    timeZone,
+  });
+  formats.short = new Intl.DateTimeFormat(labels.locale, { hour: "2-digit", minute: "2-digit", timeZone });
+}
+useZone(labels.timezone || "UTC");
+// Stable objects for ruling.js and evidence.js, which format through them when they render.
+const timeFormat = { format: (date) => formats.time.format(date) };
+const shortTime = { format: (date) => formats.short.format(date) };
 const money = (m) => new Intl.NumberFormat(labels.locale, { style: "currency", currency: m.currency })
   .format(Number(m.value));
 
@@ -671,14 +681,18 @@ els.withdraw.addEventListener("submit", async (event) => {
 });
 
 // ---- time zone ------------------------------------------------------------------------------
+// preferences.js reports the browser's zone or the person's pick; the server answers with the zone that now
+// applies. Everything shown is rendered again in it; the countdown does not change (same instant for all).
 
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-if (zone && !sessionStorage.getItem("tz-sent")) {
-  fetch("/preferences/timezone", { method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify({ timezone: zone }) })
-    .then((response) => { if (response.ok) sessionStorage.setItem("tz-sent", "1"); })
-    .catch(() => {}); // the zone is a nicety; times still show, in UTC
-}
+window.addEventListener("mediation:timezone", (event) => {
+  useZone(event.detail.zone);
+  for (const node of document.querySelectorAll("li.message time.when[datetime]")) {
+    if (node.getAttribute("datetime")) node.textContent = shortTime.format(new Date(node.getAttribute("datetime")));
+  }
+  renderDeadline();
+  renderProposals();
+  listeners.forEach((listener) => listener(state));
+});
 
 boot.channels.forEach(makeChannel);
 if (!channels.has(JOINT)) makeChannel(JOINT); // the page always has the joint list

@@ -61,15 +61,15 @@ def record_console(room: Room, message) -> None:
 
 @pytest.fixture
 def new_room(browser, live_server):
-    """new_room(role, viewport=None, timezone="UTC") -> a Room on a blank page in a fresh browser context
-    (its own cookies, as on a separate device), recording console and page errors.
+    """new_room(role, viewport=None, timezone="UTC", locale="en-US") -> a Room on a blank page in a fresh
+    browser context (its own cookies, as on a separate device), recording console and page errors.
 
     It depends on the live server so that its contexts close (and their sockets leave the rooms) before
     the server stops."""
     contexts = []
 
-    def new(role: str, viewport: dict | None = None, timezone: str = "UTC") -> Room:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US", timezone_id=timezone)
+    def new(role: str, viewport: dict | None = None, timezone: str = "UTC", locale: str = "en-US") -> Room:
+        context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, timezone_id=timezone)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -85,10 +85,10 @@ def new_room(browser, live_server):
 
 @pytest.fixture
 def open_room(new_room, live_server):
-    """open_room(case, role, viewport=None, timezone="UTC"): the party follows its join link."""
+    """open_room(case, role, viewport=None, timezone="UTC", locale="en-US"): the party follows its join link."""
 
-    def open_(case, role: str, viewport: dict | None = None, timezone: str = "UTC") -> Room:
-        room = new_room(role, viewport, timezone)
+    def open_(case, role: str, viewport: dict | None = None, timezone: str = "UTC", locale: str = "en-US") -> Room:
+        room = new_room(role, viewport, timezone, locale)
         page = room.page
         response = page.goto(f"{live_server.url}/join/{case.join_tokens[role]}")
         status = response.status if response is not None else None

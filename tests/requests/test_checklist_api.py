@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from tests.requests.support import snapshot
 
+# The seller's words come in the seller's own language (the platform's locale for them), so these read English.
+ENGLISH_SELLER = {"external_id": "s-1", "name": "Sam Seller", "email": "sam@example.com", "locale": "en"}
+
 
 def get_checklist(client, info, headers):
     return client.get(f"/api/v1/cases/{info.id}/checklist", headers=headers)
@@ -27,8 +30,8 @@ def test_the_mediator_gets_both_checklists_in_the_same_shape(client, make_mediat
 
 
 def test_an_item_carries_its_key_kind_of_answer_and_english_words(client, make_case):
-    info = make_case(reason="not_received")
-    item = get_checklist(client, info, {**info.headers("seller"), "Accept-Language": "en"}).get_json()[
+    info = make_case(reason="not_received", seller=ENGLISH_SELLER)
+    item = get_checklist(client, info, info.headers("seller")).get_json()[
         "checklists"]["seller"][0]
     assert item == {"key": "tracking_number", "role": "seller", "answer_by": "words", "label": "Tracking number",
                     "hint": "The carrier's tracking number for the shipment (letters, digits, spaces and dashes).",
@@ -57,7 +60,7 @@ def test_answering_an_item_returns_the_ticked_item_and_the_case(client, make_cas
 
 
 def test_a_second_answer_is_a_409_and_changes_nothing(client, make_case):
-    info = make_case(reason="not_received")
+    info = make_case(reason="not_received", seller=ENGLISH_SELLER)
     answer(client, info, "tracking_number", info.headers("seller"))
     before = snapshot(info.id)
     response = answer(client, info, "tracking_number", info.headers("seller"), value="LX999")
@@ -76,7 +79,7 @@ def test_the_other_partys_item_is_a_403(client, make_case):
 
 
 def test_a_malformed_tracking_number_gets_a_field_error(client, make_case):
-    info = make_case(reason="not_received")
+    info = make_case(reason="not_received", seller=ENGLISH_SELLER)
     response = answer(client, info, "tracking_number", info.headers("seller"), value="no!")
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"value": ["Use 4 to 40 letters, digits, spaces or dashes."]}

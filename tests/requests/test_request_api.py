@@ -78,7 +78,7 @@ def test_a_request_of_exactly_1000_characters_is_accepted(client, make_case):
 
 def test_asking_yourself_says_so(client, make_case):
     info = make_case()
-    response = ask(client, info, info.headers("seller"), addressee="seller")
+    response = ask(client, info, info.headers("buyer"), addressee="buyer")  # the buyer reads English
     assert response.get_json()["errors"]["addressee"] == ["Ask the other party; you cannot ask yourself."]
 
 

@@ -13,26 +13,29 @@ from mediation.services import checklists, requests
 LOCALES = [("en", "en"), ("zh-CN", "zh_Hans_CN")]
 
 
+def seller_reading(language: str) -> dict:
+    """A seller whose platform gave their language: the party's own language wins over Accept-Language."""
+    return {"external_id": "s-1", "name": "Shen Seller", "email": "shen@example.cn", "locale": language}
+
+
 def rendered(lazy, locale: str) -> str:
     with force_locale(locale):
         return str(lazy)
 
 
 def test_an_english_reader_gets_the_english_label_and_sentence(client, make_case):
-    info = make_case()
+    info = make_case(seller=seller_reading("en"))
     requests.create_request(info.actor("buyer"), info.id, kind="tracking_number", addressee="seller")
-    [listed] = client.get(f"/api/v1/cases/{info.id}/requests",
-                          headers={**info.headers("seller"), "Accept-Language": "en"}).get_json()
+    [listed] = client.get(f"/api/v1/cases/{info.id}/requests", headers=info.headers("seller")).get_json()
     assert (listed["kind"], listed["label"], listed["title"]) == (
         "tracking_number", "Tracking number", "Please send the tracking number of the shipment.")
 
 
 @pytest.mark.parametrize(("header", "locale"), LOCALES)
 def test_the_same_request_is_rendered_in_each_callers_language(client, make_case, header, locale):
-    info = make_case()
+    info = make_case(seller=seller_reading(header))
     requests.create_request(info.actor("buyer"), info.id, kind="damage_photos", addressee="seller")
-    [listed] = client.get(f"/api/v1/cases/{info.id}/requests",
-                          headers={**info.headers("seller"), "Accept-Language": header}).get_json()
+    [listed] = client.get(f"/api/v1/cases/{info.id}/requests", headers=info.headers("seller")).get_json()
     kind = requests.KINDS["damage_photos"]
     assert (listed["kind"], listed["label"], listed["title"]) == (
         "damage_photos", rendered(kind.label, locale), rendered(kind.ask, locale))
@@ -65,9 +68,8 @@ def test_only_free_text_requires_text_in_the_catalogue(client):
 
 @pytest.mark.parametrize(("header", "locale"), LOCALES)
 def test_checklist_labels_and_hints_follow_the_callers_language(client, make_case, header, locale):
-    info = make_case(reason="counterfeit")
-    body = client.get(f"/api/v1/cases/{info.id}/checklist",
-                      headers={**info.headers("seller"), "Accept-Language": header}).get_json()
+    info = make_case(reason="counterfeit", seller=seller_reading(header))
+    body = client.get(f"/api/v1/cases/{info.id}/checklist", headers=info.headers("seller")).get_json()
     [item] = body["checklists"]["seller"]
     definition = next(i for i in checklists.CHECKLISTS["counterfeit"] if i.key == "authenticity_proof")
     assert (item["key"], item["label"], item["hint"]) == (

@@ -9,7 +9,8 @@ from mediation.services import deadlines
 
 
 def reminders(case_id: int) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.case_id == case_id)
+    return list(db.session.scalars(select(Notification).where(Notification.case_id == case_id,
+                                                              Notification.kind == "deadline.reminder")
                                    .order_by(Notification.id)))
 
 

@@ -99,6 +99,8 @@ TABLE = [
     row(Action.CANCEL_REQUEST, request="mediator_asks_buyer", allowed=NEUTRAL),
     row(Action.CANCEL_REQUEST, request=None, allowed=()),
     row(Action.ANSWER_CHECKLIST, allowed=PARTIES),
+    # Not done to a case: one's own language and zone (policy.require_own; tests/i18n).
+    row(Action.CHANGE_PREFERENCES, allowed=()),
 ]
 CELLS = [(actor, action, channel, proposal, request, evidence, actor in allowed)
          for action, channel, proposal, request, evidence, allowed in TABLE for actor in ACTORS]

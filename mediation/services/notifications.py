@@ -1,0 +1,190 @@
+"""Who is owed which e-mail about a case: rows in the mail outbox (`Notification`).
+
+`events.record` calls `owed` for every case event and `events.broadcast_message` calls `note_message` for every
+chat message, inside the command's own transaction: an e-mail row commits with the change that causes it, and
+a command that rolls back leaves none. The mail worker (services/mail.py) renders and sends the rows later.
+
+Who gets what:
+- `case.opened`: the respondent (the claimant filed the case and knows); the join link is minted when the
+  mail is sent, never stored.
+- `proposal.created`: whoever must answer it (the other party; both parties for a mediator's recommendation).
+- `case.escalated`, `ruling.issued`, `appeal.decided`: both parties.
+- `mediator.assigned`: both parties and the mediator assigned (in mediation or on appeal).
+- `deadline.reminder`: both parties, and the mediator who must decide by that deadline.
+- `case.resolved`: both parties, one e-mail with the outcome (every settlement, final ruling and withdrawal
+  ends in exactly one `case.resolved`, so `case.settled` or `ruling.final` mail nobody on their own).
+- `messages.digest`: a party with unread chat messages, at most one e-mail per 15 minutes per case.
+
+A recipient without an e-mail address gets a row in state `dropped` (last_error says why), so the record shows
+who could not be told; a digest is never scheduled for them (it would leave a dropped row per message).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import String, cast, exists, func, insert, literal, or_, select
+
+from mediation import clock
+from mediation.extensions import db
+from mediation.models import Case, CaseEvent, CaseState, Message, Notification, Party, ReadMarker
+from mediation.services import uow
+
+DIGEST = "messages.digest"
+# A digest waits this long after the first unread message, so a burst of messages makes one e-mail.
+DIGEST_GATHER = timedelta(minutes=2)
+# At most one digest e-mail per case and recipient in this span.
+DIGEST_EVERY = timedelta(minutes=15)
+NO_ADDRESS = "no e-mail address"
+# Who decides by the deadline of a waiting state (a column of Case), besides the parties.
+_DECIDERS = {CaseState.MEDIATION: "mediator_id", CaseState.APPEALED: "appeal_mediator_id"}
+_NOTIFICATIONS = Notification.__table__
+_PARTIES = Party.__table__
+_MESSAGES = Message.__table__
+
+_listeners: list[Callable[[], None]] = []
+
+
+def on_mail_written(listener: Callable[[], None]) -> None:
+    """Call `listener` after each commit that wrote mail rows (the mail worker wakes at once)."""
+    _listeners.append(listener)
+
+
+def owed(case: Case, event: CaseEvent) -> None:
+    """Write the mail rows `event` earns (none for most events). Runs in the event's transaction."""
+    chooser = _RECIPIENTS.get(event.type)
+    if chooser is None:
+        return
+    now = clock.now()
+    payload = dict(event.payload)
+    if case.deadline_at is not None:
+        # The deadline as it was at the event: by the time the mail goes out the case may have moved on.
+        payload.setdefault("deadline_at", case.deadline_at.isoformat())
+    for recipient, address in chooser(case, event.payload):
+        row = Notification(case_id=case.id, recipient=recipient, kind=event.type, payload=payload,
+                           created_at=now, next_attempt_at=now)
+        if not address:
+            row.state, row.last_error = "dropped", NO_ADDRESS
+        db.session.add(row)
+    _wake_after_commit()
+
+
+def note_message(run, message: Message) -> None:
+    """A chat message was stored: make sure each party who may read its channel (but its sender) has one
+    digest pending. `run` is the message's own transaction (a Connection or the session).
+
+    An existing pending digest already covers this message. A new one is due after the gather time, and
+    never sooner than 15 minutes after the last digest sent to that party about this case.
+    """
+    now = clock.now()
+    # A digest a worker holds now may have been written before this message: it does not cover it.
+    pending = exists().where(_NOTIFICATIONS.c.case_id == message.case_id,
+                             _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
+                             _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "pending",
+                             or_(_NOTIFICATIONS.c.leased_until.is_(None), _NOTIFICATIONS.c.leased_until <= now))
+    parties = run.execute(select(_PARTIES.c.id, _PARTIES.c.role, _PARTIES.c.email, pending.label("pending"))
+                          .where(_PARTIES.c.case_id == message.case_id)).all()
+    for party in parties:
+        recipient = f"party:{party.id}"
+        if party.pending or not party.email or recipient == message.sender:
+            continue
+        if message.channel not in ("joint", f"caucus:{party.role}"):
+            continue
+        due = max(now + DIGEST_GATHER, _last_digest(run, message.case_id, recipient) + DIGEST_EVERY)
+        run.execute(insert(_NOTIFICATIONS).values(case_id=message.case_id, recipient=recipient, kind=DIGEST,
+                                                  payload={}, created_at=now, state="pending", attempts=0,
+                                                  next_attempt_at=due))
+        _wake_after_commit()
+
+
+def last_digest_sent(case_id: int, recipient: str):
+    """When the last digest to `recipient` about the case went out (if never: long enough ago to hold
+    nothing back)."""
+    return _last_digest(db.session, case_id, recipient)
+
+
+def _last_digest(run, case_id: int, recipient: str):
+    sent = run.execute(select(func.max(_NOTIFICATIONS.c.sent_at)).where(
+        _NOTIFICATIONS.c.case_id == case_id, _NOTIFICATIONS.c.recipient == recipient,
+        _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent")).scalar()
+    return clock.now() - DIGEST_EVERY if sent is None else sent
+
+
+def unread_messages(case_id: int, party: Party, limit: int) -> tuple[list, int]:
+    """What a digest to `party` quotes: others' messages in the channels the party reads that are after both
+    the party's read marker there and the last message an earlier digest quoted, oldest first, at most
+    `limit`; and how many more there are."""
+    key = f"party:{party.id}"
+    markers = dict(db.session.execute(select(ReadMarker.channel, ReadMarker.message_id).where(
+        ReadMarker.case_id == case_id, ReadMarker.sender == key)).all())
+    quoted = _last_quoted(case_id, key)
+    rows, total = [], 0
+    for channel in ("joint", f"caucus:{party.role}"):
+        unread = (_MESSAGES.c.case_id == case_id, _MESSAGES.c.channel == channel, _MESSAGES.c.sender != key,
+                  _MESSAGES.c.id > max(quoted, markers.get(channel, 0)))
+        total += db.session.execute(select(func.count()).where(*unread)).scalar()
+        rows += db.session.execute(select(_MESSAGES).where(*unread).order_by(_MESSAGES.c.id).limit(limit)).all()
+    rows = sorted(rows, key=lambda row: row.id)[:limit]
+    return rows, total - len(rows)
+
+
+def _last_quoted(case_id: int, recipient: str) -> int:
+    payload = db.session.scalar(select(Notification.payload).where(
+        Notification.case_id == case_id, Notification.recipient == recipient, Notification.kind == DIGEST,
+        Notification.state == "sent").order_by(Notification.sent_at.desc(), Notification.id.desc()).limit(1))
+    return (payload or {}).get("last_message_id", 0)
+
+
+def _wake_after_commit() -> None:
+    for listener in _listeners:
+        uow.after_commit(listener)
+
+
+# ---- recipients: (recipient key, e-mail address or None) ------------------------------------------------
+
+
+def _parties(case: Case, roles: tuple[str, ...] = ("buyer", "seller")) -> list[tuple[str, str | None]]:
+    return [(f"party:{p.id}", p.email) for p in case.parties if p.role in roles]
+
+
+def _user(user_id: int | None) -> list[tuple[str, str | None]]:
+    from mediation.models import User
+
+    user = db.session.get(User, user_id) if user_id else None
+    return [] if user is None else [(f"user:{user.id}", user.email)]
+
+
+def _respondent(case: Case, _payload: dict) -> list:
+    return _parties(case, (case.respondent_role,))
+
+
+def _answerers(case: Case, payload: dict) -> list:
+    author = payload["proposal"]["author_role"]
+    return _parties(case, ("buyer", "seller") if author == "mediator" else (
+        "seller" if author == "buyer" else "buyer",))
+
+
+def _both(case: Case, _payload: dict) -> list:
+    return _parties(case)
+
+
+def _assigned(case: Case, payload: dict) -> list:
+    return _parties(case) + _user(payload["mediator"]["id"])
+
+
+def _reminded(case: Case, payload: dict) -> list:
+    decider = _DECIDERS.get(payload["state"])
+    return _parties(case) + (_user(getattr(case, decider)) if decider else [])
+
+
+_RECIPIENTS: dict[str, Callable[[Case, dict], list]] = {
+    "case.opened": _respondent,
+    "proposal.created": _answerers,
+    "case.escalated": _both,
+    "mediator.assigned": _assigned,
+    "deadline.reminder": _reminded,
+    "ruling.issued": _both,
+    "appeal.decided": _both,
+    "case.resolved": _both,
+}
+KINDS = (*_RECIPIENTS, DIGEST)
