@@ -10,10 +10,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from mediation.documents_cli import verify_document
 from mediation.extensions import socketio
 from mediation.services import admin, chain, deadlines, mail, webhooks
 
 group = AppGroup("mediation", help="Operate Mediation.")
+group.add_command(verify_document)
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from mediation.errors import Conflict, DomainError, InvalidTransition, plain
 from mediation.schemas.case import CaseOut, RoomCaseOut
+from mediation.schemas.messages import localized
 from mediation.services import cases
 from mediation.services.actors import PlatformActor
 
@@ -21,7 +22,7 @@ def is_api_request() -> bool:
 def error_response(code: int, message: str, errors: dict | None = None, **extra):
     body = {"code": code, "status": HTTPStatus(code).phrase, "message": str(message)}
     if errors:
-        body["errors"] = plain(errors)
+        body["errors"] = plain(localized(errors))
     body.update(extra)
     return jsonify(body), code
 

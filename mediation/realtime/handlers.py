@@ -24,6 +24,7 @@ from mediation.realtime import presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import ProposalOut, message_json
+from mediation.schemas.messages import localized
 from mediation.schemas.ruling import AppealOut, RulingOut
 from mediation.services import access, messages, room
 from mediation.services.actors import Anonymous, PartyActor
@@ -38,7 +39,7 @@ _identities: dict[str, tuple[PartyActor, datetime]] = {}
 
 def _error(code: int, message: str, errors: dict | None = None) -> dict:
     return {"ok": False, "error": {"code": code, "status": HTTPStatus(code).phrase, "message": str(message),
-                                   "errors": plain(errors or {})}}
+                                   "errors": plain(localized(errors or {}))}}
 
 
 def _send_frames_at_once() -> None:

@@ -22,11 +22,14 @@ class ChainReport:
         return self.broken_seq is None
 
 
-def verify_case(case_id: int) -> ChainReport:
-    """Walk the chain in order; name the first link whose hash or predecessor does not match."""
+def verify_case(case_id: int, until: int | None = None) -> ChainReport:
+    """Walk the chain in order (up to event `until`, if given); name the first link whose hash or predecessor
+    does not match."""
     expected_prev, count = GENESIS, 0
-    rows = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                              .order_by(CaseEvent.seq).execution_options(yield_per=500))
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id)
+    if until is not None:
+        query = query.where(CaseEvent.seq <= until)
+    rows = db.session.scalars(query.order_by(CaseEvent.seq).execution_options(yield_per=500))
     for count, event in enumerate(rows, start=1):
         if event.seq != count:
             return ChainReport(case_id, count, event.seq, f"expected event {count}, found {event.seq}")

@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     CANCEL_REQUEST = "cancel_request"  # `request`: who asked
     ANSWER_CHECKLIST = "answer_checklist"  # a party ticks an item of their checklist with an answer
     CHANGE_PREFERENCES = "change_preferences"  # one's own language and time zone (require_own, not can)
+    VIEW_DOCUMENT = "view_document"  # a settlement or ruling document: whoever may see the case
 
 
 def can_view(actor: Actor, case: Case) -> bool:
@@ -139,6 +140,9 @@ def can(actor: Actor, action: Action, case: Case, *, channel: str | None = None,
             return request is not None and actor.key == request.requester
         case Action.ANSWER_CHECKLIST:
             return party is not None
+        case Action.VIEW_DOCUMENT:
+            # Parties take it to enforcement, the platform executes it, mediators and admins stand behind it.
+            return True
     return False
 
 

@@ -5,13 +5,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from mediation.web import admin, auth, demo, labels, pages, preferences, rules, transparency
+    from mediation.web import admin, auth, demo, documents, labels, pages, preferences, rules, transparency
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(preferences.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(rules.bp)
     app.register_blueprint(transparency.bp)
+    app.register_blueprint(documents.bp)
     if app.config["DEMO"]:
         app.register_blueprint(demo.bp)
     admin.init_app(app)

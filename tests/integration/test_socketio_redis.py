@@ -64,7 +64,7 @@ def listening(live_server, channel):
         client.close()
     queue.close()
     joined = {case_id for client in clients for case_id in client.joined}
-    wait_until(lambda: not any(presence.online(case_id) for case_id in joined), timeout=2)
+    wait_until(lambda: not any(presence.online(case_id) for case_id in joined))
 
 
 def test_an_emit_from_a_write_only_worker_reaches_a_client_of_the_live_server(make_case, listening, channel):

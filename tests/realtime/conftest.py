@@ -55,7 +55,7 @@ def connect(live_server) -> Iterator[Connect]:
         client.close()
     # The server forgets a client on its own thread; wait so no presence leaks into the next test.
     joined = {case_id for client in clients for case_id in client.joined}
-    wait_until(lambda: not any(presence.online(case_id) for case_id in joined), timeout=2)
+    wait_until(lambda: not any(presence.online(case_id) for case_id in joined))
 
 
 @pytest.fixture

@@ -101,6 +101,7 @@ TABLE = [
     row(Action.ANSWER_CHECKLIST, allowed=PARTIES),
     # Not done to a case: one's own language and zone (policy.require_own; tests/i18n).
     row(Action.CHANGE_PREFERENCES, allowed=()),
+    row(Action.VIEW_DOCUMENT, allowed=VIEWERS),  # settlement and ruling documents (services/documents.py)
 ]
 CELLS = [(actor, action, channel, proposal, request, evidence, actor in allowed)
          for action, channel, proposal, request, evidence, allowed in TABLE for actor in ACTORS]
