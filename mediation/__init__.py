@@ -42,8 +42,8 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"], async_mode="threading",
-                      max_http_buffer_size=64 * 1024, async_handlers=False)
+    socketio.init_app(app, message_queue=app.config["REDIS_URL"], channel=app.config["SOCKETIO_CHANNEL"],
+                      async_mode="threading", max_http_buffer_size=64 * 1024, async_handlers=False)
 
 
 def _init_adapters(app: Flask) -> None:

@@ -12,6 +12,8 @@ class Defaults:
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'mediation.db'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL: str | None = None
+    # The Redis pub/sub channel of this deployment's Socket.IO processes (several deployments, one Redis).
+    SOCKETIO_CHANNEL = "flask-socketio"
     HOST = "127.0.0.1"
     PORT = 5000
     # Where links in e-mails and API answers point; defaults to the request's own host.

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,6 +108,9 @@ def app(tmp_path, sqlite_template, postgres_schema, app_config):
         "SERVER_NAME": None,
         # scrypt as in production, at 1/32 of its work factor: the suite makes hundreds of staff accounts.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # Tests (and xdist workers) that share one Redis keep their presence apart: case ids repeat.
+        "PRESENCE_KEY_PREFIX": f"mediation-test:{uuid.uuid4().hex}:presence",
+        "SOCKETIO_CHANNEL": f"mediation-test-{uuid.uuid4().hex}",
         **app_config,
     })
     with app.app_context():
