@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 
@@ -118,20 +119,48 @@ def serve(host: str | None, port: int | None) -> None:
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
     if app.config["BACKGROUND_WORKERS"]:
-        threading.Thread(target=webhooks.run_forever, args=(app, threading.Event()), daemon=True,
-                         name="webhook-deliverer").start()
-        threading.Thread(target=mail.run_forever, args=(app, threading.Event()), daemon=True,
-                         name="mail-worker").start()
-        threading.Thread(target=_tick_forever, args=(app,), daemon=True, name="scheduler").start()
+        start_background_work(app, threading.Event())
     click.echo(f"Serving on http://{host}:{port}/")
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # this command *is* the server; let app.run serve
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
 
 
-def _tick_forever(app, every_seconds: float = 30.0) -> None:
-    """The one-process server's scheduler; `flask mediation tick` (from cron) does the same on its own."""
+@group.command("worker")
+def worker() -> None:
+    """Background work without the web part: webhook delivery, e-mail and the scheduler's ticks, for a
+    deployment of several processes (run one or more beside the web processes; on PostgreSQL they share the
+    work row by row). With REDIS_URL, what they tell the case rooms goes through the message queue. Stops
+    cleanly on SIGTERM or Ctrl-C: a delivery cut short is sent again later, never lost."""
+    app = current_app._get_current_object()
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stop.set())
+    threads = start_background_work(app, stop)
+    click.echo("Worker running: webhook delivery, e-mail, scheduler.")
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+    webhooks.wake.set()  # end their idle waits now
+    mail.wake.set()
+    for thread in threads:
+        thread.join(30)
+    click.echo("Worker stopped.")
+
+
+def start_background_work(app, stop: threading.Event) -> list[threading.Thread]:
+    """The webhook deliverer, the mail worker and the scheduler as daemon threads until `stop` is set."""
+    threads = [threading.Thread(target=webhooks.run_forever, args=(app, stop), daemon=True, name="webhook-deliverer"),
+               threading.Thread(target=mail.run_forever, args=(app, stop), daemon=True, name="mail-worker"),
+               threading.Thread(target=_tick_forever, args=(app, stop), daemon=True, name="scheduler")]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _tick_forever(app, stop: threading.Event, every_seconds: float = 30.0) -> None:
+    """The scheduler; `flask mediation tick` (from cron) does the same once. Safe in several processes."""
     while not stop.wait(every_seconds):
         try:
             with app.app_context():
