@@ -11,12 +11,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from mediation.backup_cli import backup_command, restore_command
 from mediation.documents_cli import verify_document
 from mediation.extensions import socketio
 from mediation.services import admin, chain, deadlines, mail, webhooks
 
 group = AppGroup("mediation", help="Operate Mediation.")
 group.add_command(verify_document)
+group.add_command(backup_command)
+group.add_command(restore_command)
 
 
 def init_app(app: Flask) -> None:
