@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from mediation import clock
 from mediation.extensions import db
@@ -88,7 +88,7 @@ def report() -> Report:
     months = _month_range([r.month for r in rows])
     platforms = sorted({r.platform for r in rows}, key=str.casefold)
     groups = {
-        "overall": [_group("overall", OVERALL, rows)],
+        "overall": [summarise("overall", OVERALL, rows)],
         "reason": _grouped("reason", REASONS, rows, lambda r: r.reason),
         "platform": _grouped("platform", platforms, rows, lambda r: r.platform),
         "month": _grouped("month", months, rows, lambda r: r.month),
@@ -96,14 +96,15 @@ def report() -> Report:
     return Report(groups, clock.now())
 
 
-def ended_rows() -> list[Row]:
+def ended_rows(*criteria: ColumnElement[bool]) -> list[Row]:
+    """Every ended case, or those that also meet `criteria` (conditions on Case), in two queries."""
     appeals = dict(db.session.execute(
         select(Appeal.case_id, Ruling.decision).join(Ruling, Ruling.id == Appeal.decision_id)
-        .join(Case, Case.id == Appeal.case_id).where(Case.resolution == "ruled")).all())
+        .join(Case, Case.id == Appeal.case_id).where(Case.resolution == "ruled", *criteria)).all())
     query = (select(Case.id, Case.reason, Platform.name, Case.resolution, Case.amount_minor, Case.refund_minor,
                     Case.created_at, Case.resolved_at)
              .join(Platform, Platform.id == Case.platform_id)
-             .where(Case.resolution.in_(_ENDED), Case.resolved_at.is_not(None)))
+             .where(Case.resolution.in_(_ENDED), Case.resolved_at.is_not(None), *criteria))
     return [_row(*values, appeal=appeals.get(values[0])) for values in db.session.execute(query)]
 
 
@@ -119,10 +120,11 @@ def _grouped(dimension: str, keys, rows: list[Row], key_of: Callable[[Row], str]
     by_key: dict[str, list[Row]] = {key: [] for key in keys}
     for row in rows:
         by_key.setdefault(key_of(row), []).append(row)
-    return [_group(dimension, key, members) for key, members in by_key.items()]
+    return [summarise(dimension, key, members) for key, members in by_key.items()]
 
 
-def _group(dimension: str, key: str, rows: list[Row]) -> Group:
+def summarise(dimension: str, key: str, rows: list[Row]) -> Group:
+    """The figures of one cell of ended cases, all hidden when fewer than MIN_CELL of them were resolved."""
     resolved = [r for r in rows if r.resolution != "withdrawn"]
     if len(resolved) < MIN_CELL:
         return Group(dimension, key, dict.fromkeys(MEASURES))

@@ -13,7 +13,7 @@ from mediation.schemas.ruling import AppealOut, RulebookVersionOut, RulingOut
 from mediation.services import access, cases, mediators, room, rulings
 from mediation.services import requests as evidence_requests
 from mediation.services.actors import Anonymous
-from mediation.web import labels
+from mediation.web import guidance, labels
 from mediation.web.identity import party_case_ids, remember_party, session_actor
 
 bp = Blueprint("web", __name__)
@@ -59,7 +59,8 @@ def case_room(case_id: int):
         "evidence": _evidence_bootstrap(snapshot),
     }
     return render_template("room.html", room=snapshot, actor=actor, bootstrap=bootstrap, rulebook=rulebook,
-                           labels=labels.for_script(), min_reasons=rulings.MIN_RATIONALE)
+                           labels=labels.for_script(), min_reasons=rulings.MIN_RATIONALE,
+                           guidance=guidance.card(actor, case_id))
 
 
 def _evidence_bootstrap(snapshot: room.Room) -> dict:

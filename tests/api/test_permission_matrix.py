@@ -70,6 +70,7 @@ PROPOSAL_BODY = {"buyer_refund": {"value": "70.00", "currency": "USD"},
 PARTIES_OK = {"buyer": 200, "seller": 200}
 ENDPOINTS = [
     Endpoint("read the case", "GET", "", {**PARTIES_OK, "platform": 200, "admin": 200}),
+    Endpoint("read the guidance", "GET", "/guidance", {**PARTIES_OK, "platform": 200, "admin": 200}),
     Endpoint("read joint messages", "GET", "/messages?channel=joint", {**PARTIES_OK, "admin": 200}),
     Endpoint("read the buyer's caucus", "GET", "/messages?channel=caucus:buyer", {"buyer": 200}),
     Endpoint("read the seller's caucus", "GET", "/messages?channel=caucus:seller", {"seller": 200}),

@@ -22,7 +22,7 @@ def test_the_console_prints_each_email(make_case, capsys):
 
 
 def test_the_demo_mailbox_lists_the_email_with_its_text(make_case, client):
-    info = make_case()
+    info = make_case(seller={"external_id": "s-1", "name": "Shen Seller", "email": "shen@example.cn", "locale": "en"})
     deliver()
     page = client.get("/demo/mail").get_data(as_text=True)
     assert db.session.get(Case, info.id).reference in page and "The buyer opened a dispute" in page

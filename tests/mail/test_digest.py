@@ -20,7 +20,8 @@ def say(info, role: str, body: str, channel: str = "joint", actor=None):
 @pytest.fixture
 def quiet_case(make_case, smtp, frozen_clock):
     """A case whose opening e-mail went out already: what arrives next is about the chat."""
-    info = make_case()
+    # The seller reads English here, so the digests say "unread message".
+    info = make_case(seller={"external_id": "s-1", "name": "Shen Seller", "email": SELLER, "locale": "en"})
     deliver()
     smtp.received.clear()
     return info

@@ -11,7 +11,7 @@ SELLER = "shen@example.cn"
 
 
 def test_an_email_arrives_with_a_text_and_an_html_part(make_case, smtp):
-    make_case()
+    make_case(seller={"external_id": "s-1", "name": "Shen Seller", "email": "shen@example.cn", "locale": "en"})
     assert deliver() == 1
     message = smtp.to(SELLER)[0]
     assert message.get_content_type() == "multipart/alternative"

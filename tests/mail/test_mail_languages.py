@@ -19,9 +19,6 @@ from tests.mail.conftest import deliver, html_of, notification_id, set_person, t
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ZONES = {"buyer": "America/New_York", "seller": "Asia/Shanghai"}
-# Until the translation pass gives the new e-mail strings their Chinese, these assertions fail; strict, so the
-# marker must go (and the assertion stays) once the strings are translated.
-untranslated = pytest.mark.xfail(strict=True, reason="the e-mail strings await their Chinese translation")
 
 
 @pytest.fixture(params=["en", "zh_Hans_CN"])
