@@ -10,6 +10,8 @@ import shutil
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +50,28 @@ def _worker_database(url: str | None) -> str | None:
 
 PG_URL = _worker_database(os.environ.get("MEDIATION_TEST_DATABASE_URL"))
 REDIS_URL = os.environ.get("MEDIATION_TEST_REDIS_URL")
+
+
+@contextmanager
+def scratch_postgres(suffix: str, why: str) -> Iterator[str]:
+    """A fresh PostgreSQL database named after the test one (`<test db>_<suffix>`, so parallel runs do not
+    collide), dropped afterwards; yields its URL. Skips, saying `why` it needs one, without PostgreSQL."""
+    if not PG_URL:
+        pytest.skip(f"MEDIATION_TEST_DATABASE_URL not set: {why}")
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_URL)
+    name = f"{base.database}_{suffix}"
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 # ---- database -----------------------------------------------------------------------------------

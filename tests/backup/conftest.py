@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from mediation import clock, create_app
 from mediation.extensions import db
 from mediation.services import evidence
-from tests.conftest import PG_URL
+from tests.conftest import scratch_postgres
 from tests.evidence.files import jpeg, pdf
 from tests.evidence.files import text as text_file
 
@@ -33,28 +31,9 @@ def backend() -> str:
 
 
 @contextmanager
-def postgres_database(suffix: str) -> Iterator[str]:
-    """A fresh PostgreSQL database next to the test one, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("MEDIATION_TEST_DATABASE_URL not set: backups on PostgreSQL not exercised")
-    base = make_url(PG_URL)
-    name = f"{base.database}_{suffix}"
-    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-
-@contextmanager
 def empty_database(backend: str, directory: Path, name: str) -> Iterator[str]:
     if backend == "postgresql":
-        with postgres_database(f"backup_{name}") as url:
+        with scratch_postgres(f"backup_{name}", "backups on PostgreSQL not exercised") as url:
             yield url
     else:
         yield f"sqlite:///{directory / f'{name}.db'}"

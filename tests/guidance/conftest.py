@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PlatformInfo
-from tests.transparency.support import CaseMaker, make_case_maker
+from tests.transparency import conftest as transparency
+from tests.transparency.support import CaseMaker
 
-
-@pytest.fixture
-def case_maker(frozen_clock, make_case, make_rulebook, make_user) -> CaseMaker:
-    return make_case_maker(frozen_clock, make_case, make_rulebook, make_user)
-
-
-@pytest.fixture
-def alpha(make_platform) -> PlatformInfo:
-    return make_platform("Alpha Market")
-
-
-@pytest.fixture
-def beta(make_platform) -> PlatformInfo:
-    return make_platform("Beta Bazaar")
+# The same case maker and marketplaces as the transparency tests.
+case_maker, alpha, beta = transparency.case_maker, transparency.alpha, transparency.beta
 
 
 @pytest.fixture

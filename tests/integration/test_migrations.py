@@ -2,7 +2,6 @@
 upgrades a database made by the one before it, rows and all."""
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -19,16 +18,15 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    create_engine,
     func,
     inspect,
     select,
     text,
 )
-from sqlalchemy.engine import make_url
 
 from mediation import create_app
 from mediation.extensions import db
+from tests.conftest import scratch_postgres
 
 
 def migrated_app(url: str):
@@ -59,20 +57,8 @@ def test_migrations_downgrade_and_upgrade_again_on_sqlite(tmp_path):
 
 @pytest.fixture
 def empty_postgres():
-    """An empty database of its own, named after MEDIATION_TEST_DATABASE_URL's, so parallel runs do not collide."""
-    url = os.environ.get("MEDIATION_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("MEDIATION_TEST_DATABASE_URL not set: PostgreSQL migrations not exercised")
-    target = make_url(url)
-    name = f"{target.database}_migrations"
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield target.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres("migrations", "PostgreSQL migrations not exercised") as url:
+        yield url
 
 
 def test_migrations_upgrade_an_empty_postgres_database_to_the_models(empty_postgres):

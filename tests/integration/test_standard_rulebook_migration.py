@@ -3,20 +3,18 @@ on SQLite and on PostgreSQL; an installation with a rulebook of its own is left 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from mediation import create_app
 from mediation.extensions import db
 from mediation.models import Case, Clause, Rulebook, RulebookVersion
 from mediation.services import admin, cases
 from mediation.services.actors import PlatformActor
-from tests.conftest import case_data
+from tests.conftest import case_data, scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 FROZEN = ROOT / "migrations" / "data" / "standard_rulebook_v1.json"
@@ -39,24 +37,12 @@ def sqlite_app(tmp_path):
 
 @pytest.fixture
 def postgres_app():
-    """A database of its own, named after MEDIATION_TEST_DATABASE_URL's, so parallel runs do not collide."""
-    url = os.environ.get("MEDIATION_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("MEDIATION_TEST_DATABASE_URL not set: the migration is not exercised on PostgreSQL")
-    target = make_url(url)
-    name = f"{target.database}_standard_rulebook"
-    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    app = migrated_app(target.set(database=name).render_as_string(hide_password=False))
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+    with scratch_postgres("standard_rulebook", "the migration is not exercised on PostgreSQL") as url:
+        app = migrated_app(url)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 def standard_version() -> RulebookVersion | None:
