@@ -38,6 +38,7 @@ class Defaults:
     RATELIMIT_API = "600 per minute"
     RATELIMIT_JOIN = "30 per minute"
     RATELIMIT_LOGIN = "30 per minute"
+    RATELIMIT_VERIFY = "30 per minute"
     WEBHOOK_TIMEOUT_SECONDS = 15
     WEBHOOK_LEASE_SECONDS = 60
     # Outgoing e-mail over SMTP. With no host: in demo mode the mail is printed and kept for /demo/mail;

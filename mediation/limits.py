@@ -1,4 +1,5 @@
-"""Request rate limits (Flask-Limiter): the API per credential, joining and signing in per client address.
+"""Request rate limits (Flask-Limiter): the API per credential; joining, signing in and verifying documents
+(public, and each check reads the chain) per client address.
 
 Counters live in Redis when `REDIS_URL` is set, so a limit holds across every web process; otherwise in
 this process's memory (the one-process default). A refused request gets 429 with `Retry-After`: the API's
@@ -22,12 +23,14 @@ JOIN_PATHS = ("/join/", "/api/v1/party-tokens")
 
 
 def request_class() -> str | None:
-    """Which limit a request falls under: "join", "login", "api", or None (not limited)."""
+    """Which limit a request falls under: "join", "login", "verify", "api", or None (not limited)."""
     path = request.path
     if path.startswith(JOIN_PATHS):
         return "join"
     if path == "/login" and request.method == "POST":
         return "login"
+    if path.startswith("/verify") and request.method == "POST":
+        return "verify"
     if is_api_request() and not path.startswith(("/api/v1/docs", "/api/v1/openapi.json")):
         return "api"
     return None
@@ -44,7 +47,8 @@ def request_key() -> str:
 
 
 def current_limit() -> str:
-    setting = {"join": "RATELIMIT_JOIN", "login": "RATELIMIT_LOGIN"}.get(request_class(), "RATELIMIT_API")
+    setting = {"join": "RATELIMIT_JOIN", "login": "RATELIMIT_LOGIN", "verify": "RATELIMIT_VERIFY"}.get(
+        request_class(), "RATELIMIT_API")
     return current_app.config[setting]
 
 

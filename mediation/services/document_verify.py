@@ -63,7 +63,8 @@ def verify(data: dict | bytes) -> Verdict:
 def read(data: bytes) -> dict:
     """The document's JSON from an uploaded file: the JSON itself, or a PDF with it attached."""
     if len(data) > MAX_BYTES:
-        raise Invalid(_l("The file is too large to be a document."), {"file": [_l("At most 5 MB.")]})
+        raise Invalid(_l("The file is too large to be a document."),
+                      {"file": [_l("At most %(n)s MB.", n=MAX_BYTES // 2**20)]})
     if data.lstrip().startswith(b"%PDF"):
         data = _attachment(data)
     try:

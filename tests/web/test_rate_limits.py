@@ -18,7 +18,8 @@ from tests.conftest import REDIS_URL
 
 @pytest.fixture
 def app_config():
-    return {"RATELIMIT_API": "3 per minute", "RATELIMIT_JOIN": "2 per minute", "RATELIMIT_LOGIN": "2 per minute"}
+    return {"RATELIMIT_API": "3 per minute", "RATELIMIT_JOIN": "2 per minute", "RATELIMIT_LOGIN": "2 per minute",
+            "RATELIMIT_VERIFY": "2 per minute"}
 
 
 def test_an_api_key_over_its_limit_gets_429_with_retry_after(client, make_platform):
@@ -66,6 +67,12 @@ def test_staff_sign_in_is_limited_per_address(client):
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
     form = {"email": "nobody@example.com", "password": "wrong password", "csrf_token": token}
     statuses = [client.post("/login", data=form).status_code for _ in range(3)]
+    assert statuses[0] != 429 and statuses[-1] == 429
+
+
+def test_document_verification_is_limited_per_address(client):
+    statuses = [client.post("/verify.json", data=b"{}", content_type="application/json").status_code
+                for _ in range(3)]
     assert statuses[0] != 429 and statuses[-1] == 429
 
 
