@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from mediation.api import cases, errors, evidence, guidance, preferences, room, rulings
+from mediation.api import cases, documents, errors, evidence, guidance, preferences, room, rulings
 from mediation.api import requests as structured_requests
 from mediation.errors import DomainError
 from mediation.extensions import csrf, rest
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     rest.register_blueprint(structured_requests.blp)
     rest.register_blueprint(preferences.blp)
     rest.register_blueprint(guidance.blp)
+    rest.register_blueprint(documents.blp)
     # Bearer-token calls carry no cookie to forge; cookie calls are checked in api.auth.
     csrf.exempt(cases.blp)
     csrf.exempt(room.blp)
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(structured_requests.blp)
     csrf.exempt(preferences.blp)
     csrf.exempt(guidance.blp)
+    csrf.exempt(documents.blp)
     app.register_error_handler(DomainError, _on_domain_error)
     app.register_error_handler(HTTPException, _on_http_error)
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor, current_platform
+from mediation.api.errors import documented_errors
 from mediation.errors import Invalid
 from mediation.schemas.case import (
     CaseCreatedOut,
@@ -48,20 +49,12 @@ class _WithLinks:
         return self._case.party(role)
 
 
-def _document_errors(*codes):
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=None, description="Error: {code, status, message, errors}")(view)
-        return view
-    return decorate
-
-
 @blp.route("/cases")
 class Cases(MethodView):
     @blp.arguments(CaseListArgs, location="query")
     @blp.response(200, CasePageOut)
     @blp.doc(security=[{"apiKey": []}])
-    @_document_errors(401, 403, 422)
+    @documented_errors(401, 403, 422)
     def get(self, args):
         """List the platform's cases, newest first (cursor pagination)."""
         items, next_cursor = cases.list_cases(current_platform(), **args)
@@ -72,7 +65,7 @@ class Cases(MethodView):
     @blp.doc(security=[{"apiKey": []}], parameters=[{
         "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
         "description": "Retry safely: the same key and body return the case opened the first time."}])
-    @_document_errors(400, 401, 403, 413, 422)
+    @documented_errors(400, 401, 403, 413, 422)
     def post(self, data):
         """Open a case. The answer carries a join link for each party."""
         actor = current_platform()
@@ -89,7 +82,7 @@ class Cases(MethodView):
 @blp.route("/cases/<int:case_id>")
 @blp.response(200, CaseOut, description="The case; parties get the room's view (no contacts or metadata)")
 @blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
-@_document_errors(401, 404)
+@documented_errors(401, 404)
 def get_case(case_id: int):
     """One case, as the caller may see it."""
     actor = current_actor(case_id)
@@ -100,7 +93,7 @@ def get_case(case_id: int):
 @blp.arguments(JoinLinkIn)
 @blp.response(201, JoinLinkOut)
 @blp.doc(security=[{"apiKey": []}])
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def create_join_link(data, case_id: int):
     """A fresh signed, expiring join link for one party."""
     token, expires_at = cases.issue_join_link(current_actor(case_id), case_id, data["role"],
@@ -112,7 +105,7 @@ def create_join_link(data, case_id: int):
 @blp.arguments(ExecutionIn)
 @blp.response(200, CaseOut)
 @blp.doc(security=[{"apiKey": []}])
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def confirm_execution(data, case_id: int):
     """The platform carried out the outcome (refund, release); the case closes."""
     return cases.confirm_execution(current_actor(case_id), case_id, data["reference"])

@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +14,19 @@ from mediation.schemas.case import CaseOut, RoomCaseOut
 from mediation.schemas.messages import localized
 from mediation.services import cases
 from mediation.services.actors import PlatformActor
+
+# `alt_response` only annotates the view for the OpenAPI document, so one blueprint's serves every API module.
+_annotator = Blueprint("api_error_docs", __name__)
+
+
+def documented_errors(*codes: int):
+    """Document that the view may answer with these error statuses, in the one error shape."""
+    def decorate(view):
+        for code in codes:
+            view = _annotator.alt_response(code, schema=None,
+                                           description="Error: {code, status, message, errors}")(view)
+        return view
+    return decorate
 
 
 def is_api_request() -> bool:

@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from mediation.api.auth import current_actor
-from mediation.api.cases import _document_errors, case_view
+from mediation.api.cases import case_view
+from mediation.api.errors import documented_errors
 from mediation.errors import Invalid
 from mediation.schemas.case import ReasonIn
 from mediation.schemas.evidence import EvidenceAnswerOut, EvidenceListArgs, EvidencePageOut, EvidenceUploadIn
@@ -32,7 +33,7 @@ FILE_HEADERS = {
 @blp.doc(security=ROOM, requestBody={"required": True, "content": {"multipart/form-data": {
     "schema": EvidenceUploadIn}}})
 @blp.response(201, EvidenceAnswerOut)
-@_document_errors(400, 401, 403, 404, 409, 413, 422)
+@documented_errors(400, 401, 403, 404, 409, 413, 422)
 def upload_evidence(case_id: int):
     """Put a file on the record: joint, or your own caucus while in mediation. Answered with the file's
     record and the case; everyone who may see the channel gets a `case_event` of type `evidence.added`."""
@@ -63,7 +64,7 @@ def _upload_form() -> dict:
 @blp.arguments(EvidenceListArgs, location="query")
 @blp.response(200, EvidencePageOut)
 @blp.doc(security=ROOM)
-@_document_errors(401, 403, 404, 422)
+@documented_errors(401, 403, 404, 422)
 def list_evidence(args, case_id: int):
     """The files in the channels you may see, newest first (withdrawn ones marked, without previews);
     pass `before` (an evidence id) for older ones."""
@@ -88,7 +89,7 @@ def _file_route(variant: str, summary: str):
 
     view.__name__ = "download_evidence" if variant == "original" else f"evidence_{variant}"
     view.__doc__ = summary
-    view = _document_errors(401, 403, 404)(view)
+    view = documented_errors(401, 403, 404)(view)
     view = blp.doc(security=ROOM)(view)
     view = blp.response(200, description="The file's bytes")(view)
     path = "" if variant == "original" else f"/{variant}"
@@ -104,7 +105,7 @@ _file_route("thumbnail", "An image's thumbnail (at most 320 px, no metadata), in
 @blp.arguments(ReasonIn)
 @blp.response(200, EvidenceAnswerOut)
 @blp.doc(security=ROOM)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def withdraw_evidence(data, case_id: int, evidence_id: int):
     """Take a file out of view, with a reason (its uploader, or the case's mediator). It stays on the record."""
     actor = current_actor(case_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor
-from mediation.api.cases import _document_errors
+from mediation.api.errors import documented_errors
 from mediation.schemas.guidance import GuidanceOut
 from mediation.services import guidance
 
@@ -14,7 +14,7 @@ blp = Blueprint("guidance", __name__, url_prefix="/api/v1", description="Guidanc
 @blp.route("/cases/<int:case_id>/guidance", methods=["GET"])
 @blp.response(200, GuidanceOut)
 @blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
-@_document_errors(401, 404)
+@documented_errors(401, 404)
 def case_guidance(case_id: int):
     """How resolved cases of the same reason ended: on the case's marketplace, else on all marketplaces, else
     `too_few` with no figures. The case itself is never counted; figures follow the transparency page."""

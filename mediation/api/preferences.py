@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from mediation import i18n
 from mediation.api.auth import current_actor
-from mediation.api.cases import _document_errors
+from mediation.api.errors import documented_errors
 from mediation.schemas.preferences import PreferencesIn, PreferencesOut
 from mediation.services import preferences
 
@@ -16,7 +16,7 @@ blp = Blueprint("api_preferences", __name__, url_prefix="/api/v1", description="
 @blp.arguments(PreferencesIn)
 @blp.response(200, PreferencesOut)
 @blp.doc(security=[{"partyToken": []}])
-@_document_errors(400, 401, 403, 404, 422)
+@documented_errors(400, 401, 403, 404, 422)
 def change_preferences(data):
     """Change one's own language and/or time zone. A party's apply to its party in the case; a staff member's
     to their account. Messages, pages and times follow them from the next request on."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor
-from mediation.api.cases import _document_errors, case_view
+from mediation.api.cases import case_view
+from mediation.api.errors import documented_errors
 from mediation.schemas.requests import (
     ChecklistAnswerIn,
     ChecklistItemOut,
@@ -39,7 +40,7 @@ def list_request_kinds():
 @blp.route("/cases/<int:case_id>/requests", methods=["GET"])
 @blp.response(200, RequestOut(many=True))
 @blp.doc(security=ROOM)
-@_document_errors(401, 403, 404)
+@documented_errors(401, 403, 404)
 def list_requests(case_id: int):
     """The requests the caller may see (joint ones, and those of private channels they read), newest first."""
     return requests.list_requests(current_actor(case_id), case_id)
@@ -49,7 +50,7 @@ def list_requests(case_id: int):
 @blp.arguments(RequestIn)
 @blp.response(201)
 @blp.doc(security=ROOM)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def create_request(data, case_id: int):
     """Ask a party for something, due in `due_in_days` (default 3). A party asks the other party; the case's
     mediator asks either, jointly or in that party's private channel. Answered with the request and the case."""
@@ -62,7 +63,7 @@ def create_request(data, case_id: int):
 @blp.arguments(RequestAnswerIn)
 @blp.response(200)
 @blp.doc(security=ROOM)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def answer_request(data, case_id: int, request_id: int):
     """The party asked answers in words. (To answer with a file, upload evidence naming `request_id`.)"""
     actor = current_actor(case_id)
@@ -73,7 +74,7 @@ def answer_request(data, case_id: int, request_id: int):
 @blp.route("/cases/<int:case_id>/requests/<int:request_id>/cancel", methods=["POST"])
 @blp.response(200)
 @blp.doc(security=ROOM)
-@_document_errors(400, 401, 403, 404, 409)
+@documented_errors(400, 401, 403, 404, 409)
 def cancel_request(case_id: int, request_id: int):
     """Who asked takes an open request back."""
     actor = current_actor(case_id)
@@ -84,7 +85,7 @@ def cancel_request(case_id: int, request_id: int):
 @blp.route("/cases/<int:case_id>/checklist", methods=["GET"])
 @blp.response(200, ChecklistOut)
 @blp.doc(security=ROOM)
-@_document_errors(401, 403, 404)
+@documented_errors(401, 403, 404)
 def get_checklist(case_id: int):
     """The evidence checklist for the case's reason, by party: a party gets its own (`checklists.buyer` or
     `checklists.seller`), the mediators and admins both."""
@@ -97,7 +98,7 @@ def get_checklist(case_id: int):
 @blp.arguments(ChecklistAnswerIn)
 @blp.response(201)
 @blp.doc(security=ROOM)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def answer_checklist_item(data, case_id: int, item: str):
     """Answer an item of your own checklist in words (e.g. the tracking number). The first answer stands;
     a second one is refused (409): correct it in the chat. Answered with the ticked item and the case."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor
-from mediation.api.cases import _document_errors, case_view
+from mediation.api.cases import case_view
+from mediation.api.errors import documented_errors
 from mediation.schemas.case import EventOut, ExtendIn, PartyTokenIn, PartyTokenOut, ReasonIn
 from mediation.schemas.chat import (
     HistoryArgs,
@@ -23,7 +24,7 @@ PARTY = [{"partyToken": []}]
 @blp.route("/party-tokens", methods=["POST"])
 @blp.arguments(PartyTokenIn)
 @blp.response(201, PartyTokenOut)
-@_document_errors(400, 401, 422)
+@documented_errors(400, 401, 422)
 def create_party_token(data):
     """Exchange a join link's token (the last part of its URL) for a bearer party token."""
     token, actor, expires_at = access.issue_party_token(data["join_token"])
@@ -34,7 +35,7 @@ def create_party_token(data):
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, MessagePageOut)
 @blp.doc(security=PARTY)
-@_document_errors(401, 403, 404, 422)
+@documented_errors(401, 403, 404, 422)
 def list_messages(args, case_id: int):
     """A channel's history, newest page first; pass `before` (a message id) for older pages."""
     page = messages.history(current_actor(case_id), case_id, args["channel"], args.get("before"), args["limit"])
@@ -45,7 +46,7 @@ def list_messages(args, case_id: int):
 @blp.arguments(MessageIn)
 @blp.response(201, SentOut)
 @blp.doc(security=PARTY)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def send_message(data, case_id: int):
     """Post a message. Resending the same client_id returns the stored message, not a second one."""
     actor = current_actor(case_id)
@@ -57,7 +58,7 @@ def send_message(data, case_id: int):
 @blp.route("/cases/<int:case_id>/proposals", methods=["GET"])
 @blp.response(200, ProposalOut(many=True))
 @blp.doc(security=PARTY)
-@_document_errors(401, 404)
+@documented_errors(401, 404)
 def list_proposals(case_id: int):
     """Every proposal of the case, newest first."""
     return proposals.list_proposals(current_actor(case_id), case_id)
@@ -71,7 +72,7 @@ def _answer(proposal, actor, case_id: int) -> dict:
 @blp.arguments(ProposalIn)
 @blp.response(201)
 @blp.doc(security=PARTY)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def create_proposal(data, case_id: int):
     """Propose a settlement, or counter one (`counter_to`). Answered with the proposal and the case."""
     actor = current_actor(case_id)
@@ -86,7 +87,7 @@ def _proposal_action(name: str, command, summary: str):
 
     view.__name__ = f"{name}_proposal"
     view.__doc__ = summary
-    view = _document_errors(400, 401, 403, 404, 409)(view)
+    view = documented_errors(400, 401, 403, 404, 409)(view)
     view = blp.doc(security=PARTY)(view)
     view = blp.response(200)(view)
     blp.route(f"/cases/<int:case_id>/proposals/<int:proposal_id>/{name}", methods=["POST"])(view)
@@ -101,7 +102,7 @@ _proposal_action("withdraw", proposals.withdraw_proposal, "Withdraw your own ope
 @blp.arguments(ReasonIn)
 @blp.response(200)
 @blp.doc(security=PARTY)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def withdraw_case(data, case_id: int):
     """The claimant withdraws the dispute."""
     actor = current_actor(case_id)
@@ -112,7 +113,7 @@ def withdraw_case(data, case_id: int):
 @blp.arguments(ReasonIn)
 @blp.response(200)
 @blp.doc(security=PARTY)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def escalate_case(data, case_id: int):
     """Ask for a neutral mediator (from negotiation). Answered with the case."""
     actor = current_actor(case_id)
@@ -122,7 +123,7 @@ def escalate_case(data, case_id: int):
 @blp.route("/cases/<int:case_id>/deadlines/extend", methods=["POST"])
 @blp.arguments(ExtendIn)
 @blp.response(200)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def extend_deadline(data, case_id: int):
     """The case's mediator extends its deadline, with a reason; both parties' deadline moves alike."""
     actor = current_actor(case_id)
@@ -132,7 +133,7 @@ def extend_deadline(data, case_id: int):
 @blp.route("/cases/<int:case_id>/events", methods=["GET"])
 @blp.response(200, EventOut(many=True))
 @blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
-@_document_errors(401, 403, 404)
+@documented_errors(401, 403, 404)
 def list_events(case_id: int):
     """The case's hash-chained log, oldest first."""
     return cases.case_events(current_actor(case_id), case_id)

@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from mediation.api.auth import current_actor
-from mediation.api.cases import _document_errors, case_view
+from mediation.api.cases import case_view
+from mediation.api.errors import documented_errors
 from mediation.errors import NotFound
 from mediation.schemas.chat import ProposalOut
 from mediation.schemas.ruling import (
@@ -31,7 +32,7 @@ def _with_case(key: str, value: dict, actor, case_id: int) -> dict:
 @blp.route("/cases/<int:case_id>/recommendations", methods=["POST"])
 @blp.arguments(RecommendationIn)
 @blp.response(201)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def recommend(data, case_id: int):
     """The case's mediator recommends a settlement; it settles the case when both parties accept it
     (`POST proposals/{id}/accept` by each)."""
@@ -43,7 +44,7 @@ def recommend(data, case_id: int):
 @blp.route("/cases/<int:case_id>/rulebook", methods=["GET"])
 @blp.response(200, RulebookVersionOut)
 @blp.doc(security=ROOM)
-@_document_errors(401, 404)
+@documented_errors(401, 404)
 def case_rulebook(case_id: int):
     """The rulebook version the case is decided by: the one in force when it opened."""
     version = rulings.case_rulebook(current_actor(case_id), case_id)
@@ -55,7 +56,7 @@ def case_rulebook(case_id: int):
 @blp.route("/cases/<int:case_id>/rulings", methods=["GET"])
 @blp.response(200, RulingsOut)
 @blp.doc(security=ROOM)
-@_document_errors(401, 404)
+@documented_errors(401, 404)
 def list_rulings(case_id: int):
     """The case's rulings and appeals, oldest first."""
     items, appeals = rulings.list_rulings(current_actor(case_id), case_id)
@@ -65,7 +66,7 @@ def list_rulings(case_id: int):
 @blp.route("/cases/<int:case_id>/rulings", methods=["POST"])
 @blp.arguments(RulingIn)
 @blp.response(201)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def issue_ruling(data, case_id: int):
     """The case's mediator rules: outcome, written rationale, at least one cited clause of the case's
     rulebook. Opens the appeal window."""
@@ -78,7 +79,7 @@ def issue_ruling(data, case_id: int):
 @blp.arguments(AppealIn)
 @blp.response(201)
 @blp.doc(security=ROOM)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def appeal(data, case_id: int):
     """A party appeals the ruling with written grounds, before the appeal window closes."""
     actor = current_actor(case_id)
@@ -89,7 +90,7 @@ def appeal(data, case_id: int):
 @blp.route("/cases/<int:case_id>/appeals/<int:appeal_id>/decision", methods=["POST"])
 @blp.arguments(AppealDecisionIn)
 @blp.response(200)
-@_document_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 422)
 def decide_appeal(data, case_id: int, appeal_id: int):
     """The appeal mediator upholds the ruling or replaces it (with the new outcome); the result is final."""
     actor = current_actor(case_id)

@@ -12,10 +12,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
 
-from mediation.errors import Invalid, plain
+from mediation.errors import Invalid, Unauthenticated, plain
 from mediation.extensions import csrf
 from mediation.models.event_log import canonical_json
-from mediation.services import document_verify, documents
+from mediation.services import access, document_verify, documents
 from mediation.services.actors import Anonymous
 from mediation.web import document_pdf, document_text
 from mediation.web.identity import session_actor
@@ -91,7 +91,13 @@ def verify_json():
 
 
 def _document(case_id: int, seq: int) -> documents.Document:
-    actor = session_actor(case_id)
+    """The document for whoever asks: the browser's session, or (for platforms and party clients fetching the
+    PDF or JSON) `Authorization: Bearer <API key or party token>`."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if header and (scheme.lower() != "bearer" or not token.strip()):
+        raise Unauthenticated(_l("Use the header Authorization: Bearer <API key or party token>."))
+    actor = access.actor_from_bearer(token.strip()) if header else session_actor(case_id)
     if not isinstance(actor, Anonymous):
         g.actor = actor  # the page's chrome speaks the viewer's language (mediation.i18n)
     return documents.get_document(actor, case_id, seq)  # NotFound for strangers and for other events
