@@ -47,10 +47,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_adapters(app: Flask) -> None:
-    from mediation import api, cli, limits, realtime, web
+    from mediation import api, cli, limits, realtime, security, web
 
     api.init_app(app)
     web.init_app(app)
     realtime.init_app(app)
     cli.init_app(app)
     limits.init_app(app)
+    security.init_app(app)

@@ -39,6 +39,9 @@ class Defaults:
     RATELIMIT_JOIN = "30 per minute"
     RATELIMIT_LOGIN = "30 per minute"
     RATELIMIT_VERIFY = "30 per minute"
+    # Socket.IO events per connection (every event counts, typing too): a burst at once, then a steady rate.
+    SOCKET_EVENTS_PER_SECOND = 10
+    SOCKET_EVENTS_BURST = 30
     WEBHOOK_TIMEOUT_SECONDS = 15
     WEBHOOK_LEASE_SECONDS = 60
     # Outgoing e-mail over SMTP. With no host: in demo mode the mail is printed and kept for /demo/mail;
@@ -61,6 +64,10 @@ class Defaults:
     LANGUAGES = ("en", "zh_Hans_CN")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Served over HTTPS: cookies go only over HTTPS. Also implied by an https:// PUBLIC_URL (mediation.security).
+    HTTPS = False
+    # How many proxies in front set X-Forwarded-For/-Proto; 0 trusts none (a client could forge them).
+    PROXY_FIX = 0
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     API_TITLE = "Mediation API"
@@ -104,10 +111,12 @@ def from_environment() -> dict:
         values["PORT"] = int(os.environ["MEDIATION_PORT"])
     if os.environ.get("MEDIATION_EVIDENCE_MAX_BYTES"):
         values["EVIDENCE_MAX_BYTES"] = int(os.environ["MEDIATION_EVIDENCE_MAX_BYTES"])
+    if os.environ.get("MEDIATION_PROXY_FIX"):
+        values["PROXY_FIX"] = int(os.environ["MEDIATION_PROXY_FIX"])
     if os.environ.get("MEDIATION_SMTP_PORT"):
         values["MAIL_SMTP_PORT"] = int(os.environ["MEDIATION_SMTP_PORT"])
     for env, conf in (("MEDIATION_DEMO", "DEMO"), ("MEDIATION_SMTP_STARTTLS", "MAIL_SMTP_STARTTLS"),
-                      ("MEDIATION_SMTP_SSL", "MAIL_SMTP_SSL")):
+                      ("MEDIATION_SMTP_SSL", "MAIL_SMTP_SSL"), ("MEDIATION_HTTPS", "HTTPS")):
         if os.environ.get(env):
             values[conf] = os.environ[env].lower() in _TRUE
     return values

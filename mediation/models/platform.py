@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation import clock
@@ -39,6 +39,8 @@ class Platform(db.Model):
     proposal_days: Mapped[int] = mapped_column(default=3)
     # The rulebook its cases are decided by; None: the standard rulebook (the first one published).
     rulebook_id: Mapped[int | None] = mapped_column(ForeignKey("rulebooks.id"))
+    # The https origins (scheme://host[:port]) that may show this platform's case rooms in a frame.
+    embed_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="platform")
     endpoints: Mapped[list[WebhookEndpoint]] = relationship(back_populates="platform")

@@ -12,7 +12,7 @@ import socket
 from datetime import datetime
 from http import HTTPStatus
 
-from flask import request
+from flask import current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
@@ -20,7 +20,7 @@ from marshmallow import Schema, ValidationError
 
 from mediation import clock, i18n
 from mediation.errors import DomainError, NotFound, Unauthenticated, plain
-from mediation.realtime import presence
+from mediation.realtime import limits, presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import ProposalOut, message_json
@@ -106,10 +106,13 @@ def _load(schema: type[Schema], args: tuple) -> dict:
 
 def handler(schema: type[Schema]):
     """Validate the payload with `schema`, map domain errors to an error ack. Every event gets an ack, in the
-    language of whoever sent the event (not the handshake's Accept-Language)."""
+    language of whoever sent the event (not the handshake's Accept-Language). A connection over its event
+    rate is answered 429 before its payload is even read."""
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self, *args):
+            if not _within_rate():
+                return _error_ack(args, 429, _l("Too many events at once. Wait a moment, then try again."))
             try:
                 payload = _load(schema, args)
                 try:
@@ -128,6 +131,11 @@ def handler(schema: type[Schema]):
     return decorate
 
 
+def _within_rate() -> bool:
+    config = current_app.config
+    return limits.allow(request.sid, config["SOCKET_EVENTS_PER_SECOND"], config["SOCKET_EVENTS_BURST"])
+
+
 def _error_ack(args: tuple, code: int, message, errors: dict | None = None) -> dict:
     with force_locale(i18n.locale_of(_quiet_actor(args))):
         return _error(code, message, errors)
@@ -143,6 +151,17 @@ def _quiet_actor(args: tuple):
 
 
 class CasesNamespace(Namespace):
+    def trigger_event(self, event: str, *args):
+        """Socket.IO hands a client's own event named "connect" or "disconnect" to the same methods as the
+        real ones: a client could shed its identity and presence while staying in its rooms, or re-run
+        connect with another token. The server runs the real ones while the connection is not yet (or no
+        longer) fully connected; a client's event only arrives while it is. A forged one is ignored, like
+        any event without a handler (Socket.IO still acks it, with no arguments)."""
+        if event in ("connect", "disconnect") and args and self.server.manager.is_connected(args[0], self.namespace):
+            log.warning("ignored a %r event sent by the client %s", event, args[0])
+            return None
+        return super().trigger_event(event, *args)
+
     def on_connect(self, auth=None):
         _send_frames_at_once()
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -157,6 +176,7 @@ class CasesNamespace(Namespace):
 
     def on_disconnect(self, reason=None):
         _identities.pop(request.sid, None)
+        limits.forget(request.sid)
         _announce_left(presence.leave_all(request.sid))
 
     @handler(JoinIn)

@@ -273,6 +273,30 @@ def remove_conflict(actor: StaffActor, mediator_id: int, conflict_id: int) -> No
             raise NotFound(_l("No such conflict of interest."))
         db.session.delete(conflict)
 
+EMBED_ORIGINS_MAX = 20
+# scheme://host[:port] and nothing else: the origin goes into a Content-Security-Policy header as it is.
+_ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?")
+
+
+def set_embed_origins(actor: StaffActor, platform_id: int, origins: list[str]) -> Platform:
+    """Let pages at these https origins show the platform's case rooms in a frame; [] lets none.
+
+    Origins are compared lower-case and kept once each. Raises Forbidden, NotFound, Invalid (nothing changes).
+    """
+    require_admin(actor)
+    cleaned = list(dict.fromkeys(origin.strip().lower() for origin in origins if origin.strip()))
+    wrong = [origin for origin in cleaned if not _ORIGIN.fullmatch(origin)]
+    if wrong:
+        raise Invalid(_l("Each origin is https:// and a host name, with an optional port and no path."),
+                      {"embed_origins": [_l("Not an https origin: %(origin)s", origin=origin) for origin in wrong]})
+    if len(cleaned) > EMBED_ORIGINS_MAX:
+        raise Invalid(_l("Too many origins."),
+                      {"embed_origins": [_l("At most %(count)s origins.", count=EMBED_ORIGINS_MAX)]})
+    with uow.transaction():
+        platform = _platform(platform_id)
+        platform.embed_origins = cleaned
+    return platform
+
 
 # Enough to catch a typo; whether the address works only a sent e-mail can tell.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

@@ -24,6 +24,7 @@ class Room:
     allowed_actions: list[str]
     upload_channels: tuple[str, ...] = ()  # where the participant may add files, while each channel is open
     may_request: bool = False  # may ask a party for evidence, while the case is undecided
+    embed_origins: tuple[str, ...] = ()  # where the case's platform may show this room in a frame
 
 
 def open_room(actor: Actor, case_id: int, since: int | None = None) -> Room:
@@ -44,4 +45,5 @@ def open_room(actor: Actor, case_id: int, since: int | None = None) -> Room:
     return Room(case=case, channels=channels, messages=page.messages, has_older=page.has_older,
                 proposals=proposals.list_proposals(actor, case_id), rulings=decided, appeals=appeals,
                 allowed_actions=workflow.allowed_actions(case, actor),
-                upload_channels=uploads, may_request=policy.can(actor, Action.REQUEST_EVIDENCE, case))
+                upload_channels=uploads, may_request=policy.can(actor, Action.REQUEST_EVIDENCE, case),
+                embed_origins=tuple(case.platform.embed_origins or ()))

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.exceptions import HTTPException
 
+from mediation import security
 from mediation.errors import DomainError, Unauthenticated
 from mediation.schemas.case import RoomCaseOut
 from mediation.schemas.chat import MessageOut, ProposalOut
@@ -43,6 +44,7 @@ def case_room(case_id: int):
                                message=_("Open the link the marketplace sent you, or sign in.")), 401
     g.actor = actor  # the page speaks the viewer's language and shows their zone (mediation.i18n)
     snapshot = room.open_room(actor, case_id)
+    security.allow_framing(snapshot.embed_origins)
     version = rulings.case_rulebook(actor, case_id)
     rulebook = RulebookVersionOut().dump(version) if version is not None else None
     bootstrap = {

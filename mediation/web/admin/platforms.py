@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, URLField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField, URLField
 
 from mediation import clock
 from mediation.models import localized
@@ -42,6 +42,11 @@ class RulebookForm(FlaskForm):
 
 class EndpointForm(FlaskForm):
     url = URLField(_l("Endpoint URL"))
+
+
+class EmbedForm(FlaskForm):
+    # One origin a line; checking them is the service's rule (admin.set_embed_origins).
+    embed_origins = TextAreaField(_l("Origins that may frame the case room"), render_kw={"rows": 3})
 
 
 @bp.route("")
@@ -101,6 +106,19 @@ def rulebook(platform_id: int):
     return _show(platform_id, rulebook=form, status=422)
 
 
+@bp.route("/<int:platform_id>/embedding", methods=["POST"])
+def embedding(platform_id: int):
+    form = EmbedForm()
+    if form.validate_on_submit():
+        try:
+            admin.set_embed_origins(admin_actor(), platform_id, (form.embed_origins.data or "").split())
+        except FORM_ERRORS as error:
+            return _show(platform_id, embed=form, status=show_error(form, error))
+        flash(_("The embedding origins are saved."))
+        return redirect(url_for(".show", platform_id=platform_id))
+    return _show(platform_id, embed=form, status=422)
+
+
 @bp.route("/<int:platform_id>/keys", methods=["POST"])
 def create_key(platform_id: int):
     issued = admin.create_api_key(admin_actor(), platform_id)
@@ -150,7 +168,7 @@ def rotate_secret(platform_id: int, endpoint_id: int):
 
 
 def _show(platform_id: int, *, deadlines: DeadlinesForm | None = None, rulebook: RulebookForm | None = None,
-          endpoint: EndpointForm | None = None, status: int = 200):
+          endpoint: EndpointForm | None = None, embed: EmbedForm | None = None, status: int = 200):
     """The platform page; the form that was just sent (with its errors) replaces its blank one."""
     detail = admin_views.platform_detail(admin_actor(), platform_id)
     platform = detail.platform
@@ -158,6 +176,7 @@ def _show(platform_id: int, *, deadlines: DeadlinesForm | None = None, rulebook:
         "deadlines": deadlines or DeadlinesForm(formdata=None, obj=platform),
         "rulebook": rulebook or _rulebook_form(formdata=None, rulebook_id=platform.rulebook_id),
         "endpoint": endpoint or EndpointForm(formdata=None),
+        "embed": embed or EmbedForm(formdata=None, embed_origins="\n".join(platform.embed_origins or ())),
     }
     return render_template("admin/platforms/show.html", detail=detail, now=clock.now(), **forms), status
 
