@@ -122,6 +122,12 @@ def from_environment() -> dict:
     return values
 
 
+def public_base_url(config) -> str:
+    """Where links outside a request (e-mails, the demo's printout) point: PUBLIC_URL, else the server's own
+    address."""
+    return (config["PUBLIC_URL"] or f"http://{config['HOST']}:{config['PORT']}").rstrip("/")
+
+
 def engine_options(uri: str) -> dict:
     if uri.startswith("sqlite"):
         # Threads of the one-process server share the file; WAL lets readers go on while one writes.

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from mediation.config import public_base_url
 from mediation.extensions import db
 from mediation.models import ApiKey, Case, Platform, User, WebhookEndpoint
 from mediation.money import Money
@@ -21,8 +22,7 @@ STAFF = [
 
 
 def base_url() -> str:
-    config = current_app.config
-    return (config["PUBLIC_URL"] or f"http://{config['HOST']}:{config['PORT']}").rstrip("/")
+    return public_base_url(current_app.config)
 
 
 def load_demo() -> list[str]:

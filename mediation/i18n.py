@@ -83,15 +83,11 @@ def forget_person() -> None:
 
 def _quiet_actor():
     """Who the request is from, without raising: a language is chosen even for a request that will fail."""
+    from mediation.api.auth import bearer_actor
     from mediation.errors import DomainError
-    from mediation.services import access
     from mediation.web.identity import session_actor
 
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
     try:
-        if header:
-            return access.actor_from_bearer(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        return session_actor((request.view_args or {}).get("case_id"))
+        return bearer_actor() or session_actor((request.view_args or {}).get("case_id"))
     except DomainError:
         return None

@@ -11,15 +11,23 @@ from mediation.services.actors import Anonymous, PlatformActor
 from mediation.web.identity import session_actor
 
 
+def bearer_actor():
+    """Who an `Authorization: Bearer` header names (a platform or a party); None without the header.
+
+    Raises Unauthenticated for a header of another scheme or a token that does not hold."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(_l("Use the header Authorization: Bearer <API key or party token>."))
+    return access.actor_from_bearer(token.strip())
+
+
 def current_actor(case_id: int | None = None):
     """The authenticated caller; raises Unauthenticated when there is none."""
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated(_l("Use the header Authorization: Bearer <API key or party token>."))
-        actor = access.actor_from_bearer(token.strip())
-    else:
+    actor = bearer_actor()
+    if actor is None:
         actor = session_actor(case_id)
         if isinstance(actor, Anonymous):
             raise Unauthenticated(_l("Sign in: send Authorization: Bearer <API key or party token>."))

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from mediation import clock
+from mediation.config import public_base_url
 from mediation.extensions import db
 from mediation.models import Case, Notification, Party, User
 from mediation.money import Money
@@ -123,9 +124,7 @@ def _message(notification: Notification, recipient: Recipient, subject: str, tex
 
 
 def public_url() -> str:
-    """Where links in e-mails point: PUBLIC_URL, else this server's own address."""
-    config = current_app.config
-    return (config["PUBLIC_URL"] or f"http://{config['HOST']}:{config['PORT']}").rstrip("/")
+    return public_base_url(current_app.config)
 
 
 def _host() -> str:

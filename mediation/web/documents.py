@@ -12,10 +12,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
 
-from mediation.errors import Invalid, Unauthenticated, plain
+from mediation.api.auth import bearer_actor
+from mediation.api.errors import error_response
+from mediation.errors import Invalid
 from mediation.extensions import csrf
 from mediation.models.event_log import canonical_json
-from mediation.services import access, document_verify, documents
+from mediation.services import document_verify, documents
 from mediation.services.actors import Anonymous
 from mediation.web import document_pdf, document_text
 from mediation.web.identity import session_actor
@@ -85,19 +87,14 @@ def verify_json():
     """The document's JSON (or its PDF) as the request body; answers {status, fields}."""
     verdict, error = _check(request.get_data(cache=False))
     if error is not None:
-        return {"code": 422, "status": "Unprocessable Entity", "message": str(error.message),
-                "errors": plain(error.errors)}, 422
+        return error_response(422, error.message, error.errors)
     return verdict.as_json()
 
 
 def _document(case_id: int, seq: int) -> documents.Document:
     """The document for whoever asks: the browser's session, or (for platforms and party clients fetching the
     PDF or JSON) `Authorization: Bearer <API key or party token>`."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if header and (scheme.lower() != "bearer" or not token.strip()):
-        raise Unauthenticated(_l("Use the header Authorization: Bearer <API key or party token>."))
-    actor = access.actor_from_bearer(token.strip()) if header else session_actor(case_id)
+    actor = bearer_actor() or session_actor(case_id)
     if not isinstance(actor, Anonymous):
         g.actor = actor  # the page's chrome speaks the viewer's language (mediation.i18n)
     return documents.get_document(actor, case_id, seq)  # NotFound for strangers and for other events
@@ -120,7 +117,7 @@ def _json_answer(verdict, form: VerifyForm):
     if verdict is not None:
         return verdict.as_json()
     message = form.form_errors[0] if form.form_errors else str(_l("Upload the PDF or the JSON file of a document."))
-    return {"code": 422, "status": "Unprocessable Entity", "message": message, "errors": plain(form.errors)}, 422
+    return error_response(422, message, form.errors)
 
 
 def _upload_limit() -> int:
