@@ -6,12 +6,24 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 VENDOR := static/vendor
 
-.PHONY: run test setup setup-dev browser lint bench clean translations-compile translations-update
+.PHONY: run run-cluster test setup setup-dev browser lint bench clean translations-compile translations-update
 
 run: setup instance/settings.py
 	$(FLASK) db upgrade
 	MEDIATION_DEMO=1 $(FLASK) mediation demo
 	MEDIATION_DEMO=1 $(FLASK) mediation serve
+
+# Several processes: gunicorn (gevent) web processes and background workers on PostgreSQL and Redis. The
+# defaults are the local services; set MEDIATION_DATABASE_URL / MEDIATION_REDIS_URL to use others.
+WEB ?= 2
+WORKERS ?= 1
+run-cluster: export MEDIATION_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1/mediation
+run-cluster: export MEDIATION_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-cluster: setup instance/settings.py
+	$(FLASK) mediation create-database
+	$(FLASK) db upgrade
+	MEDIATION_DEMO=1 $(FLASK) mediation demo
+	MEDIATION_DEMO=1 $(FLASK) mediation cluster --web $(WEB) --workers $(WORKERS)
 
 test: setup-dev browser
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)

@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from mediation import i18n
+    from mediation import i18n, serving
     from mediation.extensions import babel, csrf, db, login_manager, migrate, socketio
     from mediation.models import sqlite
 
@@ -43,7 +43,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     socketio.init_app(app, message_queue=app.config["REDIS_URL"], channel=app.config["SOCKETIO_CHANNEL"],
-                      async_mode="threading", max_http_buffer_size=64 * 1024, async_handlers=False)
+                      async_mode=serving.async_mode(), max_http_buffer_size=64 * 1024, async_handlers=False)
 
 
 def _init_adapters(app: Flask) -> None:

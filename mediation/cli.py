@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from mediation import cluster
 from mediation.backup_cli import backup_command, restore_command
 from mediation.documents_cli import verify_document
 from mediation.extensions import socketio
@@ -127,6 +128,39 @@ def serve(host: str | None, port: int | None) -> None:
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # this command *is* the server; let app.run serve
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
+
+
+@group.command("create-database")
+def create_database() -> None:
+    """Create the configured PostgreSQL database if it does not exist (then run `flask db upgrade`)."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if cluster.ensure_database(url):
+        click.echo("Database created.")
+    else:
+        click.echo("Nothing to create: the database exists (or is SQLite, made on first use).")
+
+
+@group.command("cluster")
+@click.option("--web", "web_processes", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Web processes (gunicorn, gevent), all on one port.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Background workers: webhooks, e-mail, scheduler.")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def cluster_command(web_processes: int, workers: int, host: str | None, port: int | None) -> None:
+    """Several web processes and workers on PostgreSQL and Redis, supervised until SIGTERM or Ctrl-C."""
+    app = current_app._get_current_object()
+    try:
+        cluster.check_configuration(app.config)
+    except cluster.ClusterRefused as refused:
+        raise click.UsageError(str(refused)) from None
+    host = host or app.config["HOST"]
+    port = port or app.config["PORT"]
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_args: stopping.set())
+    click.echo(f"Serving on http://{host}:{port}/ with {web_processes} web process(es) and {workers} worker(s).")
+    cluster.supervise(cluster.children(web_processes, workers, host, port), click.echo, stopping.is_set)
 
 
 @group.command("worker")

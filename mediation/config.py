@@ -101,20 +101,27 @@ _ENV_KEYS = {
     "MEDIATION_SMTP_USERNAME": "MAIL_SMTP_USERNAME",
     "MEDIATION_SMTP_PASSWORD": "MAIL_SMTP_PASSWORD",
     "MEDIATION_MAIL_FROM": "MAIL_FROM",
+    "MEDIATION_RATELIMIT_API": "RATELIMIT_API",
+    "MEDIATION_RATELIMIT_JOIN": "RATELIMIT_JOIN",
+    "MEDIATION_RATELIMIT_LOGIN": "RATELIMIT_LOGIN",
+    "MEDIATION_RATELIMIT_VERIFY": "RATELIMIT_VERIFY",
+}
+_ENV_INTS = {
+    "MEDIATION_PORT": "PORT",
+    "MEDIATION_EVIDENCE_MAX_BYTES": "EVIDENCE_MAX_BYTES",
+    "MEDIATION_PROXY_FIX": "PROXY_FIX",
+    "MEDIATION_SMTP_PORT": "MAIL_SMTP_PORT",
+    "MEDIATION_SOCKET_EVENTS_PER_SECOND": "SOCKET_EVENTS_PER_SECOND",
+    "MEDIATION_SOCKET_EVENTS_BURST": "SOCKET_EVENTS_BURST",
+    "MEDIATION_WEBHOOK_TIMEOUT_SECONDS": "WEBHOOK_TIMEOUT_SECONDS",
+    "MEDIATION_WEBHOOK_LEASE_SECONDS": "WEBHOOK_LEASE_SECONDS",
 }
 _TRUE = {"1", "true", "yes"}
 
 
 def from_environment() -> dict:
     values: dict = {conf: os.environ[env] for env, conf in _ENV_KEYS.items() if os.environ.get(env)}
-    if os.environ.get("MEDIATION_PORT"):
-        values["PORT"] = int(os.environ["MEDIATION_PORT"])
-    if os.environ.get("MEDIATION_EVIDENCE_MAX_BYTES"):
-        values["EVIDENCE_MAX_BYTES"] = int(os.environ["MEDIATION_EVIDENCE_MAX_BYTES"])
-    if os.environ.get("MEDIATION_PROXY_FIX"):
-        values["PROXY_FIX"] = int(os.environ["MEDIATION_PROXY_FIX"])
-    if os.environ.get("MEDIATION_SMTP_PORT"):
-        values["MAIL_SMTP_PORT"] = int(os.environ["MEDIATION_SMTP_PORT"])
+    values.update({conf: int(os.environ[env]) for env, conf in _ENV_INTS.items() if os.environ.get(env)})
     for env, conf in (("MEDIATION_DEMO", "DEMO"), ("MEDIATION_SMTP_STARTTLS", "MAIL_SMTP_STARTTLS"),
                       ("MEDIATION_SMTP_SSL", "MAIL_SMTP_SSL"), ("MEDIATION_HTTPS", "HTTPS")):
         if os.environ.get(env):
