@@ -1,13 +1,15 @@
-"""Case-room benchmark: `send`→ack round trips against a bare Flask-SocketIO echo, and `join` cost with
-10 versus 1,000,000 messages in the case. One run, loopback only, stops by itself (~2 minutes).
+"""Case-room benchmark: `send`→ack round trips and fan-out against a bare Flask-SocketIO app on the same
+server, worker class and message queue, and `join` cost with 10 versus 1,000,000 messages in the case.
+One run, loopback only, stops by itself (about 6 minutes with every stack).
 
-    .venv/bin/python bench/room.py [--seconds 5] [--rounds 2] [--clients 1,50] [--joins 50] [--json PATH]
+    .venv/bin/python bench/room.py [--stacks sqlite,gevent,eventlet] [--clients 1,100] [--json PATH]
 
-Servers (each its own process, Werkzeug threaded server, Flask-SocketIO async_mode="threading"):
-  room  `flask --app wsgi mediation serve` on a fresh SQLite file (WAL) in a temp directory;
-  bare  a Flask app with one SocketIO handler on /cases that returns its payload as the ack.
-Clients are python-socketio Clients over websocket, spread over client processes. Results: a table on
-stdout and JSON in bench/results/room-latest.json or --json PATH (see bench/README.md).
+Stacks (each server its own process; the bare app is bench/bare_socketio.py):
+  sqlite    one process: `flask mediation serve` (Werkzeug threaded) on a fresh SQLite file (WAL);
+  gevent    two web processes: gunicorn (gunicorn.conf.py, gevent) on two ports, PostgreSQL + Redis;
+  eventlet  two web processes: eventlet's WSGI server (bench/eventlet_server.py), PostgreSQL + Redis.
+Clients are python-socketio Clients over websocket, spread over client processes and over the stack's
+ports. Results: tables on stdout and JSON in bench/results/room-latest.json (see bench/README.md).
 """
 from __future__ import annotations
 
@@ -37,33 +39,19 @@ if str(ROOT) not in sys.path:
 
 NAMESPACE = "/cases"
 RESULTS = ROOT / "bench" / "results" / "room-latest.json"
-TARGET_THROUGHPUT_RATIO = 0.5  # room ≥ 0.5 × bare at 50 clients
+TARGET_THROUGHPUT_RATIO = 0.5  # room ≥ 0.5 × bare round trips per second
+TARGET_P99_RATIO = 3.0  # room p99 ≤ 3 × bare p99
 TARGET_JOIN_RATIO = 1.2  # join p50 with 1M messages within 20 % of join p50 with 10
 CALL_TIMEOUT = 10.0  # one ack
-HARD_DEADLINE = 240.0  # the whole run, seconds; the watchdog kills everything after this
+HARD_DEADLINE = 720.0  # the whole run, seconds; the watchdog kills everything after this
+STACKS = ("sqlite", "gevent", "eventlet")
+# The benchmark loads the service on purpose: its rate limits would turn that into 429s.
+UNLIMITED = {"MEDIATION_RATELIMIT_API": "10000000 per minute", "MEDIATION_RATELIMIT_JOIN": "10000000 per minute",
+             "MEDIATION_RATELIMIT_LOGIN": "10000000 per minute", "MEDIATION_RATELIMIT_VERIFY": "10000000 per minute",
+             "MEDIATION_SOCKET_EVENTS_PER_SECOND": "1000000", "MEDIATION_SOCKET_EVENTS_BURST": "1000000"}
 
 
 # ---- servers ------------------------------------------------------------------------------------
-
-
-def bare_server(port: int) -> None:
-    """The baseline: same Flask-SocketIO, async mode and Werkzeug server; the ack is the payload."""
-    from flask import Flask
-    from flask_socketio import SocketIO
-
-    app = Flask("bare")
-    app.config["SECRET_KEY"] = "bare"
-    sio = SocketIO(app, async_mode="threading", max_http_buffer_size=64 * 1024)
-
-    @sio.on("connect", namespace=NAMESPACE)
-    def connect(auth=None):
-        return True
-
-    @sio.on("send", namespace=NAMESPACE)
-    def send(data=None):
-        return data
-
-    sio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
 
 def free_port() -> int:
@@ -97,10 +85,10 @@ class Server:
         raise RuntimeError(f"{self.name} server did not start; see {self.log}:\n{tail}")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server process so far (Linux /proc), or NaN elsewhere."""
+        """User + system CPU so far of the server process and its children (gunicorn's web process), from
+        Linux /proc, or NaN elsewhere."""
         try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return sum(_cpu_of(pid) for pid in [self.proc.pid, *_children(self.proc.pid)])
         except (OSError, ValueError, IndexError):
             return float("nan")
 
@@ -115,11 +103,43 @@ class Server:
         self._log_file.close()
 
 
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+class Group:
+    """The processes of one side of a stack (one, or one per port); clients are spread over their ports."""
+
+    def __init__(self, name: str, servers: list[Server]):
+        self.name, self.servers = name, servers
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.url for server in self.servers]
+
+    def wait_ready(self) -> None:
+        for server in self.servers:
+            server.wait_ready(60)
+
+    def cpu_seconds(self) -> float:
+        return sum(server.cpu_seconds() for server in self.servers)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
 # ---- the database -------------------------------------------------------------------------------
 
 
-def build_database(path: Path, secret: str, rate_cases: int, sizes: dict[str, int]) -> dict:
-    """Schema from db.create_all(); cases opened through the real services; party tokens issued.
+def build_database(url: str, secret: str, rate_cases: int, sizes: dict[str, int]) -> dict:
+    """Schema from db.create_all(); cases opened through the real services; party tokens issued. The bulk
+    messages of `sizes` are for SQLite only (bench/history.py does PostgreSQL).
 
     Returns {"rate": [[buyer token, seller token, case id], ...], "join": {label: (token, case id)}}.
     """
@@ -129,7 +149,7 @@ def build_database(path: Path, secret: str, rate_cases: int, sizes: dict[str, in
     from mediation.services import access, admin, cases
     from mediation.services.actors import PlatformActor
 
-    app = create_app({"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+    app = create_app({"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": url,
                       "BACKGROUND_WORKERS": False, "TESTING": True})
     opened: list[tuple[int, dict[str, str], dict[str, int]]] = []
     with app.app_context():
@@ -151,6 +171,9 @@ def build_database(path: Path, secret: str, rate_cases: int, sizes: dict[str, in
         db.engine.dispose()
     rate = [[tokens["buyer"], tokens["seller"], case_id] for case_id, tokens, _ in opened[:rate_cases]]
     join = {}
+    if not sizes:
+        return {"rate": rate, "join": join}
+    path = Path(url.removeprefix("sqlite:///"))
     for (label, count), (case_id, tokens, party_ids) in zip(sizes.items(), opened[rate_cases:], strict=True):
         insert_messages(path, case_id, party_ids, count)
         join[label] = (tokens["buyer"], case_id)
@@ -220,8 +243,8 @@ def client_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
     every client a thread in a closed send→ack loop. None (or no plan for 5 minutes) ends the process."""
     clients = []
     try:
-        for token, case_id in spec["clients"]:
-            client = _connect(spec["url"], token)
+        for token, case_id, url in spec["clients"]:
+            client = _connect(url, token)
             if spec["kind"] == "room":
                 ack = client.call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
                 if not (isinstance(ack, dict) and ack.get("ok")):
@@ -289,15 +312,17 @@ def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dic
 class Fleet:
     """`clients` connected to `server` (and, for the room, joined), spread over client processes."""
 
-    def __init__(self, server: Server, kind: str, clients: list[tuple[str | None, int]], procs: int):
+    def __init__(self, server: Group, kind: str, clients: list[tuple[str | None, int]], procs: int):
         self.server, self.kind, self.clients = server, kind, clients
+        urls = server.urls
+        placed = [(token, case_id, urls[n % len(urls)]) for n, (token, case_id) in enumerate(clients)]
         ctx = mp.get_context("spawn")
         self.out: mp.Queue = ctx.Queue()
         self.procs = max(1, min(procs, len(clients)))
         self.gos = [ctx.Queue() for _ in range(self.procs)]
         self.workers = []
         for w in range(self.procs):
-            spec = {"worker": w, "kind": kind, "url": server.url, "clients": clients[w::self.procs]}
+            spec = {"worker": w, "kind": kind, "clients": placed[w::self.procs]}
             process = ctx.Process(target=client_worker, args=(spec, self.gos[w], self.out), daemon=True)
             process.start()
             self.workers.append(process)
@@ -390,9 +415,9 @@ def _pct(values: list[float], pct: float) -> float:
     return values[min(len(values) - 1, max(0, math.ceil(pct / 100 * len(values)) - 1))]  # nearest rank
 
 
-def run_joins(server: Server, cases: dict[str, tuple[str, int]], joins: int, warm: int = 5) -> dict:
+def run_joins(server: Group, cases: dict[str, tuple[str, int]], joins: int, warm: int = 5) -> dict:
     """One client per case; joins alternate between the cases so drift hits all alike."""
-    clients = {label: _connect(server.url, token) for label, (token, _case) in cases.items()}
+    clients = {label: _connect(server.urls[0], token) for label, (token, _case) in cases.items()}
     times: dict[str, list[float]] = {label: [] for label in cases}
     sizes: dict[str, int] = {}
     deadline = time.monotonic() + 60
@@ -418,6 +443,103 @@ def run_joins(server: Server, cases: dict[str, tuple[str, int]], joins: int, war
             for label, values in times.items()}
 
 
+# ---- fan-out ------------------------------------------------------------------------------------
+
+
+def fanout_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
+    """Room members: len(spec["clients"]) connected clients that note when each message reaches them. For
+    each number from `go`, report the latest arrival of that message over all members (or None)."""
+    import socketio
+
+    clients, arrivals = [], []
+    try:
+        for n, (token, case_id, url) in enumerate(spec["clients"]):
+            client = socketio.Client(reconnection=False, websocket_extra_options={"skip_utf8_validation": True})
+            seen: dict[str, float] = {}
+            arrivals.append(seen)
+
+            def on_message(data, seen=seen):
+                seen[data.get("body", "")] = time.monotonic()
+
+            client.on("message", on_message, namespace=NAMESPACE)
+            client.connect(url, transports=["websocket"], namespaces=[NAMESPACE],
+                           auth={"token": token or "bare"}, wait_timeout=15)
+            ack = client.call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+            if not (isinstance(ack, dict) and ack.get("ok")):
+                raise RuntimeError(f"member {n}: join refused: {ack}")
+            clients.append(client)
+        out.put(("ready", spec["worker"], None))
+        for _message in range(10_000):
+            body = go.get(timeout=300)
+            if body is None:
+                return
+            deadline = time.monotonic() + CALL_TIMEOUT
+            while time.monotonic() < deadline and not all(body in seen for seen in arrivals):
+                time.sleep(0.0005)
+            got = [seen[body] for seen in arrivals if body in seen]
+            out.put(("done", spec["worker"], {"last": max(got) if len(got) == len(arrivals) else None,
+                                               "received": len(got)}))
+    except Exception as error:
+        out.put(("error", spec["worker"], f"{type(error).__name__}: {error}"))
+    finally:
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.disconnect()
+
+
+def run_fanout(group: Group, kind: str, members: list[tuple[str | None, int]], sender: tuple[str | None, int],
+               messages: int, procs: int, warm: int = 3) -> dict:
+    """One sender, `members` listening in the same room over the group's ports; per message, the time from
+    the send until the last member has it."""
+    urls = group.urls
+    placed = [(token, case_id, urls[n % len(urls)]) for n, (token, case_id) in enumerate(members)]
+    ctx = mp.get_context("spawn")
+    out: mp.Queue = ctx.Queue()
+    gos = [ctx.Queue() for _ in range(procs)]
+    workers = [ctx.Process(target=fanout_worker, args=({"worker": w, "clients": placed[w::procs]}, gos[w], out),
+                           daemon=True) for w in range(procs)]
+    for process in workers:
+        process.start()
+    token, case_id = sender
+    client = _connect(urls[0], token)
+    times, missed = [], 0
+    try:
+        _collect(out, procs, "ready", 120)
+        if kind == "room":
+            client.call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+        for i in range(warm + messages):
+            body = f"fan-out {kind} {i} {os.urandom(4).hex()}"
+            for go in gos:
+                go.put(body)
+            started = time.monotonic()
+            if kind == "room":
+                ack = client.call("send", {"case_id": case_id, "channel": "joint", "body": body,
+                                           "client_id": body.replace(" ", "-")}, namespace=NAMESPACE,
+                                  timeout=CALL_TIMEOUT)
+            else:
+                ack = client.call("broadcast", {"body": body}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+            if not (isinstance(ack, dict) and ack.get("ok")):
+                raise RuntimeError(f"fan-out send refused: {ack}")
+            parts = _collect(out, procs, "done", CALL_TIMEOUT + 10)
+            if any(p["last"] is None for p in parts):
+                missed += 1
+            elif i >= warm:
+                times.append(max(p["last"] for p in parts) - started)
+    finally:
+        for go in gos:
+            go.put(None)
+        with contextlib.suppress(Exception):
+            client.disconnect()
+        for process in workers:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+    times.sort()
+    return {"server": kind, "members": len(members), "messages": len(times), "missed": missed,
+            "p50_ms": _pct(times, 50) * 1000, "p99_ms": _pct(times, 99) * 1000,
+            "max_ms": (times[-1] * 1000) if times else float("nan")}
+
+
 # ---- the run ------------------------------------------------------------------------------------
 
 
@@ -427,21 +549,29 @@ def _deadline_hit(*_args) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stacks", default=",".join(STACKS), help=f"comma-separated, of {', '.join(STACKS)}")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window per rate round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds per server and concurrency (ABBA)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per rate round")
-    parser.add_argument("--clients", default="1,50", help="concurrencies, comma-separated")
+    parser.add_argument("--clients", default="1,100", help="concurrencies, comma-separated")
     parser.add_argument("--per-case", type=int, default=2,
                         help="room clients per case (2: buyer and seller of each case)")
     parser.add_argument("--procs", type=int, default=2, help="client processes (at most)")
-    parser.add_argument("--joins", type=int, default=50, help="measured joins per case size")
-    parser.add_argument("--big", type=int, default=1_000_000, help="messages in the big case")
+    parser.add_argument("--joins", type=int, default=50, help="measured joins per case size (sqlite stack)")
+    parser.add_argument("--big", type=int, default=1_000_000, help="messages in the big case (sqlite stack)")
+    parser.add_argument("--members", type=int, default=100, help="room members for the fan-out (PostgreSQL stacks)")
+    parser.add_argument("--fanout-messages", type=int, default=20, help="measured fan-out messages per server")
     parser.add_argument("--max-calls", type=int, default=100_000, help="cap on sends per client per run")
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1/bench_room",
+                        help="PostgreSQL database for the scaled-out stacks (dropped and made afresh)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5", help="Redis, the message queue")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results ({RESULTS})")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
-        bare_server(args.bare_server)
+        from bench.bare_socketio import run_threaded
+
+        run_threaded(args.bare_server)
         return 0
 
     began = time.monotonic()
@@ -451,137 +581,241 @@ def main() -> int:
     watchdog.start()
     signal.signal(signal.SIGTERM, _deadline_hit)
 
+    stacks = [s.strip() for s in args.stacks.split(",") if s.strip()]
+    unknown = set(stacks) - set(STACKS)
+    if unknown:
+        parser.error(f"unknown stack(s): {', '.join(sorted(unknown))}")
     concurrencies = [int(c) for c in args.clients.split(",") if c.strip()]
-    rate_cases = max(1, -(-max(concurrencies) // args.per_case))
-    sizes = {"10 messages": 10, "60 messages (control: full page)": 60, f"{args.big:,} messages": args.big}
-    secret = os.urandom(16).hex()
-    servers: list[Server] = []
+    results = {}
     with tempfile.TemporaryDirectory(prefix="mediation-bench-") as tmp:
-        tmpdir = Path(tmp)
-        db_path = tmpdir / "room.db"
-        print(f"database {db_path}: schema, {rate_cases + len(sizes)} cases, "
-              f"{sum(sizes.values()):,} bulk messages ...", flush=True)
-        t = time.monotonic()
-        fixture = build_database(db_path, secret, rate_cases, sizes)
-        setup_seconds = time.monotonic() - t
-        print(f"  ready in {setup_seconds:.1f} s ({db_path.stat().st_size / 1e6:.0f} MB)", flush=True)
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_") and k != "FLASK_APP"}
-        room_port, bare_port = free_port(), free_port()
-        room_env = {**env, "MEDIATION_DATABASE_URL": f"sqlite:///{db_path}", "MEDIATION_SECRET_KEY": secret,
-                    "MEDIATION_HOST": "127.0.0.1", "MEDIATION_PORT": str(room_port)}
-        try:
-            room = Server("room", [sys.executable, "-m", "flask", "--app", "wsgi", "mediation", "serve",
-                                   "--host", "127.0.0.1", "--port", str(room_port)],
-                          room_port, room_env, tmpdir / "room.log")
-            servers.append(room)
-            bare = Server("bare", [sys.executable, str(Path(__file__).resolve()), "--bare-server",
-                                   str(bare_port)], bare_port, env, tmpdir / "bare.log")
-            servers.append(bare)
-            room.wait_ready()
-            bare.wait_ready()
-
-            rates = []
-            for n in concurrencies:
-                # Case after case, `per_case` clients each, alternately the buyer's and the seller's token.
-                room_clients = [(pair[k % 2], pair[2]) for pair in fixture["rate"]
-                                for k in range(args.per_case)][:n]
-                bare_clients = [(None, case_id) for _token, case_id in room_clients]
-                fleets = {"bare": Fleet(bare, "bare", bare_clients, args.procs),
-                          "room": Fleet(room, "room", room_clients, args.procs)}
-                rounds: dict[str, list[dict]] = {"bare": [], "room": []}
-                try:
-                    for fleet in fleets.values():
-                        fleet.wait_ready()
-                    # ABBA…: a load that drifts during the run (the machine may be shared) hits both alike.
-                    order = [kind for r in range(args.rounds)
-                             for kind in (("bare", "room"), ("room", "bare"))[r % 2]]
-                    for r, kind in enumerate(order):
-                        print(f"rate: {kind}, {n} client(s), round {len(rounds[kind]) + 1} of {args.rounds}"
-                              " ...", flush=True)
-                        rounds[kind].append(fleets[kind].round(f"{kind}{n}r{r}", args.warmup, args.seconds,
-                                                               args.max_calls))
-                finally:
-                    for fleet in fleets.values():
-                        fleet.close()
-                for kind in ("bare", "room"):
-                    result = merge_rounds(rounds[kind])
-                    cases = len({case_id for _t, case_id in room_clients})
-                    result["cases"] = cases if kind == "room" else None
-                    rates.append(result)
-            print("joins ...", flush=True)
-            joins = run_joins(room, fixture["join"], args.joins)
-        finally:
-            for server in servers:
-                server.stop()
-        room_log_tail = (tmpdir / "room.log").read_text(errors="replace")[-1500:]
-
+        for stack in stacks:
+            results[stack] = run_stack(stack, args, concurrencies, Path(tmp))
     elapsed = time.monotonic() - began
     watchdog.cancel()
     load = (load_start, os.getloadavg()[0])
-    report = summarise(rates, joins, concurrencies, args, setup_seconds, elapsed, load)
-    report["room_server_log_tail"] = room_log_tail if any(r["errors"] for r in rates) else None
+    report = summarise(results, concurrencies, args, elapsed, load)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nJSON: {args.json}")
     return 0
 
 
-def summarise(rates: list[dict], joins: dict, concurrencies: list[int], args, setup_seconds: float,
-              elapsed: float, load: tuple[float, float]) -> dict:
-    print("\nsend → ack (closed loop; room: commit before ack, SQLite WAL file)")
-    print(f"{'server':6} {'clients':>7} {'cases':>5} {'rt/s':>8} {'rounds rt/s':>15} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'errors':>6} {'srv CPU ms/rt':>13} {'srv CPU':>7}")
-    for r in rates:
-        cpu = r["server_cpu_ms_per_round_trip"]
-        each = "/".join(f"{x:.0f}" for x in r["rounds_per_second"])
-        print(f"{r['server']:6} {r['clients']:>7} {r['cases'] or '-':>5} {r['per_second']:>8.1f} {each:>15} "
-              f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6} "
-              f"{(f'{cpu:.2f}' if cpu else '-'):>13} {r['server_cpu_share'] * 100:>6.0f}%")
-    ratios = {}
-    for n in concurrencies:
-        room = next(r for r in rates if r["server"] == "room" and r["clients"] == n)
-        bare = next(r for r in rates if r["server"] == "bare" and r["clients"] == n)
-        ratio = room["per_second"] / bare["per_second"] if bare["per_second"] else float("nan")
-        ratios[n] = ratio
-        print(f"ratio room/bare at {n} client(s): {ratio:.2f}  "
-              f"({room['per_second']:.1f} / {bare['per_second']:.1f} round trips/s)")
-    met_rate = None
-    if 50 in ratios:
-        met_rate = ratios[50] >= TARGET_THROUGHPUT_RATIO and all(r["errors"] == 0 for r in rates)
-        print(f"target room ≥ {TARGET_THROUGHPUT_RATIO} × bare at 50 clients: "
-              f"{'MET' if met_rate else 'NOT MET'} ({ratios[50]:.2f})")
-    for r in rates:
-        if r["first_error"]:
-            print(f"  {r['server']} at {r['clients']}: {r['errors']} errors, first: {r['first_error']}")
+def run_stack(stack: str, args, concurrencies: list[int], tmpdir: Path) -> dict:
+    rate_cases = max(1, -(-max(concurrencies) // args.per_case))
+    sizes = ({"10 messages": 10, "60 messages (control: full page)": 60, f"{args.big:,} messages": args.big}
+             if stack == "sqlite" else {})
+    secret = os.urandom(16).hex()
+    url = f"sqlite:///{tmpdir / f'{stack}.db'}" if stack == "sqlite" else fresh_postgres(args.database_url)
+    print(f"\n== {stack}: database, {rate_cases + len(sizes)} cases, {sum(sizes.values()):,} bulk messages ...",
+          flush=True)
+    t = time.monotonic()
+    fixture = build_database(url, secret, rate_cases, sizes)
+    setup_seconds = time.monotonic() - t
+    print(f"  ready in {setup_seconds:.1f} s", flush=True)
+    room, bare = start_servers(stack, url, secret, args.redis_url, tmpdir)
+    rates, joins, fanout = [], None, []
+    try:
+        room.wait_ready()
+        bare.wait_ready()
+        for n in concurrencies:
+            rates.extend(run_rates(room, bare, fixture, n, args))
+        if sizes:
+            print("joins ...", flush=True)
+            joins = run_joins(room, fixture["join"], args.joins)
+        else:
+            buyer, seller, case_id = fixture["rate"][0]
+            members = [((buyer, seller)[k % 2], case_id) for k in range(args.members)]
+            per_round = max(1, args.fanout_messages // 2)
+            rounds: dict[str, list[dict]] = {"bare": [], "room": []}
+            for kind in ("bare", "room", "room", "bare"):
+                print(f"fan-out: {kind}, {args.members} members, {per_round} messages ...", flush=True)
+                group = room if kind == "room" else bare
+                rounds[kind].append(run_fanout(group, kind, members if kind == "room" else
+                                               [(None, 0)] * args.members, (buyer, case_id) if kind == "room"
+                                               else (None, 0), per_round, args.procs))
+            fanout = [merge_fanout(rounds["bare"]), merge_fanout(rounds["room"])]
+    finally:
+        room.stop()
+        bare.stop()
+        if stack != "sqlite":
+            drop_postgres(url)
+    errors_tail = None
+    if any(r["errors"] for r in rates):
+        errors_tail = "\n".join(s.log.read_text(errors="replace")[-1500:] for s in room.servers)
+    return {"rates": rates, "joins": joins, "fanout": fanout, "setup_seconds": setup_seconds,
+            "room_server_log_tail": errors_tail}
 
-    print("\njoin → ack (p50 over the measured joins; one client per case, alternating)")
-    print(f"{'case':34} {'joins':>5} {'msgs in ack':>11} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, j in joins.items():
-        print(f"{label:34} {j['joins']:>5} {j['messages_in_ack']:>11} {j['p50_ms']:>8.2f} "
-              f"{j['p99_ms']:>8.2f}")
-    small, control, big = (joins[label] for label in joins)
-    join_ratio = big["p50_ms"] / small["p50_ms"]
-    print(f"ratio join p50 {args.big:,} / 10 messages: {join_ratio:.2f}  "
-          f"(vs full-page control: {big['p50_ms'] / control['p50_ms']:.2f})")
-    met_join = join_ratio <= TARGET_JOIN_RATIO
-    print(f"target within 20 %: {'MET' if met_join else 'NOT MET'}")
-    print(f"\nrun took {elapsed:.0f} s (database set-up {setup_seconds:.0f} s) on {os.cpu_count()} CPUs; "
-          f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end")
+
+def run_rates(room: Group, bare: Group, fixture: dict, n: int, args) -> list[dict]:
+    # Case after case, `per_case` clients each, alternately the buyer's and the seller's token.
+    room_clients = [(pair[k % 2], pair[2]) for pair in fixture["rate"] for k in range(args.per_case)][:n]
+    bare_clients = [(None, case_id) for _token, case_id in room_clients]
+    fleets = {"bare": Fleet(bare, "bare", bare_clients, args.procs),
+              "room": Fleet(room, "room", room_clients, args.procs)}
+    rounds: dict[str, list[dict]] = {"bare": [], "room": []}
+    try:
+        for fleet in fleets.values():
+            fleet.wait_ready()
+        # ABBA…: a load that drifts during the run (the machine may be shared) hits both alike.
+        order = [kind for r in range(args.rounds) for kind in (("bare", "room"), ("room", "bare"))[r % 2]]
+        for r, kind in enumerate(order):
+            print(f"rate: {kind}, {n} client(s), round {len(rounds[kind]) + 1} of {args.rounds} ...", flush=True)
+            rounds[kind].append(fleets[kind].round(f"{kind}{n}r{r}", args.warmup, args.seconds, args.max_calls))
+    finally:
+        for fleet in fleets.values():
+            fleet.close()
+    merged = []
+    for kind in ("bare", "room"):
+        result = merge_rounds(rounds[kind])
+        result["cases"] = len({case_id for _t, case_id in room_clients}) if kind == "room" else None
+        merged.append(result)
+    return merged
+
+
+def merge_fanout(rounds: list[dict]) -> dict:
+    return {**rounds[0], "messages": sum(r["messages"] for r in rounds), "missed": sum(r["missed"] for r in rounds),
+            "p50_ms": statistics.median([r["p50_ms"] for r in rounds]),
+            "p99_ms": max(r["p99_ms"] for r in rounds), "max_ms": max(r["max_ms"] for r in rounds),
+            "rounds": rounds}
+
+
+def start_servers(stack: str, url: str, secret: str, redis_url: str, tmpdir: Path) -> tuple[Group, Group]:
+    """The room and the bare app on the stack's server and worker class: one process each for sqlite, two
+    (on two ports, Redis between them) for the scaled-out stacks."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_") and k != "FLASK_APP"}
+    room_env = {**env, **UNLIMITED, "MEDIATION_DATABASE_URL": url, "MEDIATION_SECRET_KEY": secret,
+                "MEDIATION_HOST": "127.0.0.1"}
+    python = sys.executable
+    if stack == "sqlite":
+        port, bare_port = free_port(), free_port()
+        room = Server("room", [python, "-m", "flask", "--app", "wsgi", "mediation", "serve", "--host", "127.0.0.1",
+                               "--port", str(port)], port, room_env, tmpdir / "sqlite-room.log")
+        bare = Server("bare", [python, str(Path(__file__).resolve()), "--bare-server", str(bare_port)], bare_port,
+                      env, tmpdir / "sqlite-bare.log")
+        return Group("room", [room]), Group("bare", [bare])
+    channel = f"bench-room-{os.urandom(4).hex()}"
+    room_env.update({"MEDIATION_REDIS_URL": redis_url, "MEDIATION_SOCKETIO_CHANNEL": channel,
+                     "MEDIATION_PRESENCE_KEY_PREFIX": f"{channel}:presence", "MEDIATION_WEB_PROCESSES": "1"})
+    bare_env = {**env, "BARE_REDIS_URL": redis_url, "BARE_CHANNEL": f"{channel}-bare"}
+    rooms, bares = [], []
+    for i in range(2):
+        port, bare_port = free_port(), free_port()
+        if stack == "gevent":
+            argv = [python, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+            bare_argv = [python, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "2000",
+                         "-b", f"127.0.0.1:{bare_port}", "--no-control-socket", "bench.bare_socketio:app"]
+        else:
+            argv = [python, str(ROOT / "bench" / "eventlet_server.py"), "wsgi", str(port)]
+            bare_argv = [python, str(ROOT / "bench" / "eventlet_server.py"), "bench.bare_socketio", str(bare_port)]
+        rooms.append(Server(f"room{i}", argv, port, {**room_env, "MEDIATION_PORT": str(port)},
+                            tmpdir / f"{stack}-room{i}.log"))
+        bares.append(Server(f"bare{i}", bare_argv, bare_port, bare_env, tmpdir / f"{stack}-bare{i}.log"))
+    return Group("room", rooms), Group("bare", bares)
+
+
+def fresh_postgres(url: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    server.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+def drop_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    server.dispose()
+
+
+def summarise(results: dict, concurrencies: list[int], args, elapsed: float, load: tuple[float, float]) -> dict:
+    described = {"sqlite": "1 process, Werkzeug threaded, SQLite WAL",
+                 "gevent": "2 processes, gunicorn gevent, PostgreSQL + Redis",
+                 "eventlet": "2 processes, eventlet WSGI server, PostgreSQL + Redis"}
+    report_stacks = {}
+    for stack, result in results.items():
+        rates = result["rates"]
+        print(f"\n== {stack} ({described[stack]}): send → ack, closed loop, room commits before the ack")
+        print(f"{'server':6} {'clients':>7} {'cases':>5} {'rt/s':>8} {'rounds rt/s':>15} {'p50 ms':>8} "
+              f"{'p99 ms':>8} {'errors':>6} {'srv CPU ms/rt':>13} {'srv CPU':>7}")
+        for r in rates:
+            cpu = r["server_cpu_ms_per_round_trip"]
+            each = "/".join(f"{x:.0f}" for x in r["rounds_per_second"])
+            print(f"{r['server']:6} {r['clients']:>7} {r['cases'] or '-':>5} {r['per_second']:>8.1f} {each:>15} "
+                  f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6} "
+                  f"{(f'{cpu:.2f}' if cpu else '-'):>13} {r['server_cpu_share'] * 100:>6.0f}%")
+        targets = {}
+        for n in concurrencies:
+            room = next(r for r in rates if r["server"] == "room" and r["clients"] == n)
+            bare = next(r for r in rates if r["server"] == "bare" and r["clients"] == n)
+            rate_ratio = room["per_second"] / bare["per_second"] if bare["per_second"] else float("nan")
+            p99_ratio = room["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else float("nan")
+            met = (rate_ratio >= TARGET_THROUGHPUT_RATIO and p99_ratio <= TARGET_P99_RATIO
+                   and room["errors"] == 0 and bare["errors"] == 0)
+            targets[str(n)] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio, "met": met}
+            print(f"{n} client(s): room/bare round trips {rate_ratio:.2f} (target ≥ {TARGET_THROUGHPUT_RATIO}), "
+                  f"p99 {p99_ratio:.2f} × bare (target ≤ {TARGET_P99_RATIO}): {'MET' if met else 'NOT MET'}")
+        for r in rates:
+            if r["first_error"]:
+                print(f"  {r['server']} at {r['clients']}: {r['errors']} errors, first: {r['first_error']}")
+        entry = {"description": described[stack], "rates": rates, "targets": targets,
+                 "setup_seconds": result["setup_seconds"], "room_server_log_tail": result["room_server_log_tail"]}
+        if result["fanout"]:
+            print(f"\nfan-out: one message to {args.members} members over 2 processes; send → last member has it")
+            print(f"{'server':6} {'messages':>8} {'missed':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+            for f in result["fanout"]:
+                print(f"{f['server']:6} {f['messages']:>8} {f['missed']:>6} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
+                      f"{f['max_ms']:>8.2f}")
+            bare_f, room_f = result["fanout"]
+            entry["fanout"] = result["fanout"]
+            entry["fanout_ratio_p50"] = room_f["p50_ms"] / bare_f["p50_ms"]
+            print(f"ratio room/bare p50: {entry['fanout_ratio_p50']:.2f}")
+        if result["joins"]:
+            joins = result["joins"]
+            print("\njoin → ack (p50 over the measured joins; one client per case, alternating)")
+            print(f"{'case':34} {'joins':>5} {'msgs in ack':>11} {'p50 ms':>8} {'p99 ms':>8}")
+            for label, j in joins.items():
+                print(f"{label:34} {j['joins']:>5} {j['messages_in_ack']:>11} {j['p50_ms']:>8.2f} "
+                      f"{j['p99_ms']:>8.2f}")
+            small, control, big = (joins[label] for label in joins)
+            entry.update(joins=joins, join_ratio_big_over_10=big["p50_ms"] / small["p50_ms"],
+                         join_ratio_big_over_control=big["p50_ms"] / control["p50_ms"])
+            entry["target_join_met"] = entry["join_ratio_big_over_10"] <= TARGET_JOIN_RATIO
+            print(f"ratio join p50 {args.big:,} / 10 messages: {entry['join_ratio_big_over_10']:.2f}  "
+                  f"(vs full-page control: {entry['join_ratio_big_over_control']:.2f}); target within 20 %: "
+                  f"{'MET' if entry['target_join_met'] else 'NOT MET'}")
+        report_stacks[stack] = entry
+    comparison = None
+    if "gevent" in results and "eventlet" in results:
+        top = str(max(concurrencies))
+        pick = {stack: next(r for r in report_stacks[stack]["rates"] if r["server"] == "room"
+                            and str(r["clients"]) == top) for stack in ("gevent", "eventlet")}
+        comparison = {"room_rt_per_s_ratio": pick["gevent"]["per_second"] / pick["eventlet"]["per_second"],
+                      "room_p99_ratio": pick["gevent"]["p99_ms"] / pick["eventlet"]["p99_ms"],
+                      "clients": int(top)}
+        if report_stacks["gevent"].get("fanout") and report_stacks["eventlet"].get("fanout"):
+            comparison["fanout_p50_ratio"] = (report_stacks["gevent"]["fanout"][1]["p50_ms"]
+                                              / report_stacks["eventlet"]["fanout"][1]["p50_ms"])
+        print(f"\ngevent / eventlet, case room at {top} clients: round trips {comparison['room_rt_per_s_ratio']:.2f}, "
+              f"p99 {comparison['room_p99_ratio']:.2f}"
+              + (f", fan-out p50 {comparison['fanout_p50_ratio']:.2f}" if "fanout_p50_ratio" in comparison else ""))
+    print(f"\nrun took {elapsed:.0f} s on {os.cpu_count()} CPUs; load average {load[0]:.1f} at the start, "
+          f"{load[1]:.1f} at the end")
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
-                     if k != "bare_server"},
-        "rates": rates,
-        "ratios_room_over_bare": {str(n): r for n, r in ratios.items()},
-        "target_rate_met": met_rate,
-        "joins": joins,
-        "join_ratio_big_over_10": join_ratio,
-        "join_ratio_big_over_control": big["p50_ms"] / control["p50_ms"],
-        "target_join_met": met_join,
-        "setup_seconds": setup_seconds,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "bare_server"},
+        "stacks": report_stacks,
+        "gevent_over_eventlet": comparison,
         "elapsed_seconds": elapsed,
         "load_average_1min": {"start": load[0], "end": load[1]},
     }

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import String, cast, exists, func, insert, literal, or_, select
+from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, or_, select
 
 from mediation import clock
 from mediation.extensions import db
@@ -43,6 +43,18 @@ _PARTIES = Party.__table__
 _MESSAGES = Message.__table__
 
 _listeners: list[Callable[[], None]] = []
+
+# Built once: note_message runs for every chat message, and building the statement cost more than running it.
+# A digest a worker holds now (leased) may have been written before this message: it does not cover it.
+_PENDING_DIGEST = exists().where(
+    _NOTIFICATIONS.c.case_id == bindparam("case_id"),
+    _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
+    _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "pending",
+    or_(_NOTIFICATIONS.c.leased_until.is_(None),
+        _NOTIFICATIONS.c.leased_until <= bindparam("now", type_=_NOTIFICATIONS.c.leased_until.type)))
+_PARTIES_AND_THEIR_DIGESTS = (select(_PARTIES.c.id, _PARTIES.c.role, _PARTIES.c.email,
+                                     _PENDING_DIGEST.label("pending"))
+                              .where(_PARTIES.c.case_id == bindparam("case_id")))
 
 
 def on_mail_written(listener: Callable[[], None]) -> None:
@@ -77,13 +89,7 @@ def note_message(run, message: Message) -> None:
     never sooner than 15 minutes after the last digest sent to that party about this case.
     """
     now = clock.now()
-    # A digest a worker holds now may have been written before this message: it does not cover it.
-    pending = exists().where(_NOTIFICATIONS.c.case_id == message.case_id,
-                             _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
-                             _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "pending",
-                             or_(_NOTIFICATIONS.c.leased_until.is_(None), _NOTIFICATIONS.c.leased_until <= now))
-    parties = run.execute(select(_PARTIES.c.id, _PARTIES.c.role, _PARTIES.c.email, pending.label("pending"))
-                          .where(_PARTIES.c.case_id == message.case_id)).all()
+    parties = run.execute(_PARTIES_AND_THEIR_DIGESTS, {"case_id": message.case_id, "now": now}).all()
     for party in parties:
         recipient = f"party:{party.id}"
         if party.pending or not party.email or recipient == message.sender:

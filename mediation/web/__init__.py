@@ -5,8 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from mediation.web import (admin, auth, demo, documents, health, labels, pages, preferences, rules,
-                               transparency)
+    from mediation.web import admin, auth, demo, documents, health, labels, pages, preferences, rules, transparency
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
