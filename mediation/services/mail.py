@@ -20,7 +20,6 @@ import ssl
 import sys
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -30,6 +29,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from mediation import clock
+from mediation.demo_store import DemoList
 from mediation.extensions import db
 from mediation.models import Notification
 from mediation.services import notifications, uow
@@ -108,25 +108,22 @@ class SmtpTransport:
 
 
 class ConsoleTransport:
-    """Demo mode without an SMTP server: print each e-mail and keep the latest for the /demo/mail page."""
+    """Demo mode without an SMTP server: print each e-mail and keep the latest for the /demo/mail page (in
+    Redis when it is configured, so the page shows what every worker printed)."""
 
-    def __init__(self, keep: int = 200):
-        self.mailbox: deque[dict] = deque(maxlen=keep)
-        self._lock = threading.Lock()
+    def __init__(self):
+        self.mailbox = DemoList("mail")
 
     def send(self, message: EmailMessage) -> None:
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         headers = "".join(f"{name}: {message[name]}\n" for name in ("From", "To", "Subject", "Message-ID"))
         print(f"----- e-mail -----\n{headers}\n{text}\n------------------", file=sys.stdout, flush=True)
-        with self._lock:
-            self.mailbox.appendleft({"message_id": message["Message-ID"], "to": message["To"],
-                                     "subject": message["Subject"], "language": message["Content-Language"],
-                                     "text": text, "html": html, "at": time.time()})
+        self.mailbox.add({"message_id": message["Message-ID"], "to": message["To"], "subject": message["Subject"],
+                          "language": message["Content-Language"], "text": text, "html": html, "at": time.time()})
 
     def received(self) -> list[dict]:
-        with self._lock:
-            return list(self.mailbox)
+        return self.mailbox.items()
 
     def close(self) -> None:
         pass

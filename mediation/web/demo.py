@@ -2,27 +2,26 @@
 
 The receiver verifies each signature and lists what arrived: it plays the marketplace's part so a newcomer
 sees the whole loop (open a case, settle it in the room, watch `case.settled` and `case.resolved` arrive).
-The mailbox lists the e-mails this process printed instead of sending (no SMTP host configured).
+The mailbox lists the e-mails printed instead of sent (no SMTP host configured). Both lists are shared by every
+process through Redis when it is configured (mediation/demo_store.py).
 """
 from __future__ import annotations
 
 import hmac
 import json
-import threading
 import time
-from collections import deque
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from mediation.demo_store import DemoList
 from mediation.extensions import csrf, db
 from mediation.models import Platform, WebhookEndpoint
 from mediation.services import mail, webhooks
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 DEMO_PLATFORM = "Demo Marketplace"
-_received: deque = deque(maxlen=200)
-_lock = threading.Lock()
+_received = DemoList("webhooks")
 
 
 def _secret() -> str | None:
@@ -48,17 +47,14 @@ def receive():
         parsed = json.loads(body)
     except ValueError:
         parsed = None
-    with _lock:
-        _received.appendleft({"id": request.headers.get("webhook-id"), "verified": ok,
-                              "type": (parsed or {}).get("type"), "body": parsed, "at": time.time()})
+    _received.add({"id": request.headers.get("webhook-id"), "verified": ok, "type": (parsed or {}).get("type"),
+                   "body": parsed, "at": time.time()})
     return ("", 204) if ok else ("invalid signature", 401)
 
 
 @bp.route("/webhooks")
 def inbox():
-    with _lock:
-        items = list(_received)
-    return render_template("demo_webhooks.html", items=items)
+    return render_template("demo_webhooks.html", items=_received.items())
 
 
 @bp.route("/mail")
