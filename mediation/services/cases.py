@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from mediation import clock
 from mediation.errors import Invalid, InvalidTransition
 from mediation.extensions import db
-from mediation.models import Case, CaseEvent, IdempotencyKey, Party, Platform, Proposal, ProposalState
+from mediation.models import Case, CaseEvent, CaseState, IdempotencyKey, Party, Platform, Proposal, ProposalState
 from mediation.models.event_log import canonical_json
 from mediation.money import Money
 from mediation.services import access, events, policy, rulebooks, uow, workflow
@@ -98,23 +98,26 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
                       {"held_amount": [_l("Use the same currency as amount.")]})
     with uow.transaction():
         platform = db.session.get(Platform, actor.platform_id)
+        version = rulebooks.version_in_force(platform)
+        # Everything the new row needs is known before its INSERT: one statement, no UPDATEs after it.
+        now = clock.now()
         case = Case(platform=platform, external_order_id=data["external_order_id"], reason=data["reason"],
                     description=data.get("description", ""), currency=data["amount"].currency,
                     amount_minor=data["amount"].minor, held_minor=held.minor if held else None,
-                    claimant_role=data.get("claimant", "buyer"), extra=data.get("metadata") or {})
+                    claimant_role=data.get("claimant", "buyer"), extra=data.get("metadata") or {},
+                    state=CaseState.OPEN, created_at=now, updated_at=now,
+                    rulebook_version_id=version.id if version else None)
+        case.deadline_at = workflow.deadline_for(case, CaseState.OPEN, now)
         for role in ("buyer", "seller"):
             info = data[role]
             case.parties.append(Party(role=role, external_id=info["external_id"], name=info["name"],
                                       email=info.get("email"), locale=_LOCALES.get(info.get("locale"), "en")))
         db.session.add(case)
         db.session.flush()
-        case.deadline_at = workflow.deadline_for(case, case.state, case.created_at)
-        version = rulebooks.version_in_force(platform)
-        case.rulebook_version_id = version.id if version else None
         if idempotency_key:
             db.session.add(IdempotencyKey(platform_id=platform.id, key=idempotency_key,
                                           fingerprint=fingerprint, case_id=case.id))
-        events.record(case, "case.opened", actor, {"reason": case.reason, "amount": case.amount})
+        events.record(case, "case.opened", actor, {"reason": case.reason, "amount": case.amount}, at=now)
     return OpenedCase(case, _initial_tokens(case))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,8 @@ WEBHOOK_TYPES = frozenset({
     "ruling.issued", "case.appealed", "ruling.final", "case.withdrawn", "case.resolved", "case.closed",
 })
 
+_CASE, _ROOM_CASE = CaseOut(), RoomCaseOut()  # made once: a schema's construction costs more than a dump
+
 # Set after a commit that wrote outbox rows, so the deliverer starts at once instead of polling.
 _outbox_listeners: list = []
 
@@ -44,11 +47,12 @@ def channel_room(case_id: int, channel: str) -> str:
 
 
 def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None = None,
-           channel: str | None = None) -> CaseEvent:
+           channel: str | None = None, at: datetime | None = None) -> CaseEvent:
     """Append `type` to the case log (chained), queue its webhook and stage the room's `case_event`.
 
     With a private `channel` (a caucus), the payload names it and the `case_event` goes to that
     channel's room only: the other party never receives it (the log shows them its place, not its content).
+    `at` is the event's time when the command already took it (a case opened at that instant).
     """
     payload = _jsonable(payload or {})
     if channel is not None:
@@ -59,18 +63,20 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
         .order_by(CaseEvent.seq.desc()).limit(1)
     ).first()
     event = CaseEvent(case_id=case.id, seq=(last.seq + 1) if last else 1, type=type, actor=actor.label,
-                      payload=payload, created_at=clock.now(), prev_hash=last.hash if last else GENESIS)
+                      payload=payload, created_at=at or clock.now(), prev_hash=last.hash if last else GENESIS)
     event.hash = event.compute_hash()
     db.session.add(event)
-    # Touching the case bumps its version: two commands racing on one case cannot both commit.
-    case.updated_at = event.created_at
+    # Touching the case bumps its version: two commands racing on one case cannot both commit. (A case opened
+    # by this command already carries the time: it has nothing to race with.)
+    if case.updated_at != event.created_at:
+        case.updated_at = event.created_at
     db.session.flush()
     if type in WEBHOOK_TYPES:
         _write_outbox(case, event)
     notifications.owed(case, event)
     room_payload = {"type": type, "case_id": case.id, "seq": event.seq, "actor": event.actor,
                     "payload": payload, "created_at": event.created_at.isoformat(),
-                    "case": RoomCaseOut().dump(case)}
+                    "case": _ROOM_CASE.dump(case)}
     room = case_room(case.id) if channel in (None, "joint") else channel_room(case.id, channel)
     uow.after_commit(lambda: socketio.emit("case_event", room_payload, to=room, namespace=NAMESPACE))
     return event
@@ -106,7 +112,7 @@ def _write_outbox(case: Case, event: CaseEvent) -> None:
     body = json.dumps({
         "type": event.type,
         "timestamp": event.created_at.isoformat(),
-        "data": {"case": CaseOut().dump(case), **event.payload},
+        "data": {"case": _CASE.dump(case), **event.payload},
     }, separators=(",", ":"), ensure_ascii=False)
     message = WebhookMessage(msg_id="msg_" + secrets.token_hex(16), platform_id=case.platform_id,
                              case_id=case.id, type=event.type, body=body, created_at=event.created_at)
