@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from mediation import clock
@@ -73,6 +73,8 @@ class Claimed:
     secrets: list[str]  # each signs; more than one during a rotation's grace period
     body: str
     attempts: int
+    leased_until: datetime | None = None  # this worker's claim, as written to next_attempt_at
+    claimed_at: float = 0.0  # time.monotonic() when claimed
 
 
 @dataclass
@@ -107,8 +109,29 @@ def claim_due(limit: int = 20) -> list[Claimed]:
             delivery.next_attempt_at = now + lease
             claimed.append(Claimed(delivery.id, delivery.message.msg_id, delivery.endpoint.url,
                                    delivery.endpoint.signing_secrets(now), delivery.message.body,
-                                   delivery.attempts))
+                                   delivery.attempts, now + lease, time.monotonic()))
     return claimed
+
+
+def still_ours(item: Claimed) -> bool:
+    """Before sending a claimed delivery: whether the claim will outlast the request. A batch is sent one by
+    one, so to a slow receiver its last deliveries could go out after their lease lapsed and another worker
+    had already delivered them and the next events of their case: the stale copy would then arrive after
+    its successors. A claim with too little time left is renewed if nobody took it over, else given up."""
+    lease = current_app.config["WEBHOOK_LEASE_SECONDS"]
+    needed = current_app.config["WEBHOOK_TIMEOUT_SECONDS"] * 2 + 5  # connect and read timeouts, and a margin
+    if item.leased_until is None or time.monotonic() - item.claimed_at + needed < lease:
+        return True
+    renewed = clock.now() + timedelta(seconds=lease)
+    with uow.transaction():
+        taken = db.session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id, WebhookDelivery.state == "pending",
+                                          WebhookDelivery.next_attempt_at == item.leased_until)
+            .values(next_attempt_at=renewed)).rowcount
+    if not taken:
+        return False
+    item.leased_until, item.claimed_at = renewed, time.monotonic()
+    return True
 
 
 def send(item: Claimed, http: requests.Session) -> Result:
@@ -130,8 +153,8 @@ def send(item: Claimed, http: requests.Session) -> Result:
         with http.post(item.url, data=item.body.encode(), headers=headers, allow_redirects=False,
                        timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], stream=True) as response:
             status = response.status_code
-            # Read at most a snippet: a receiver's answer is only kept for the delivery log.
-            error = None if _succeeded(status) else _describe(response)
+            answer = _read_answer(response)
+            error = None if _succeeded(status) else f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}"[:500]
             if not _succeeded(status):
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
     except requests.RequestException as exc:
@@ -162,9 +185,16 @@ def _succeeded(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
 
 
-def _describe(response: requests.Response) -> str:
-    snippet = next(response.iter_content(200), b"")[:200].decode("utf-8", "replace")
-    return f"HTTP {response.status_code}: {snippet}"[:500]
+def _read_answer(response: requests.Response, limit: int = 64 * 1024) -> bytes:
+    """The receiver's answer, read to its end when short (the connection then goes back to the pool for the
+    next delivery to that receiver), at most `limit` bytes: a longer one is cut off with its connection.
+    Only its start is kept, for the delivery log."""
+    read = b""
+    for chunk in response.iter_content(8192):
+        read += chunk
+        if len(read) > limit:
+            break
+    return read
 
 
 def record_result(item: Claimed, status: int | None, error: str | None, duration_ms: int,
@@ -220,10 +250,12 @@ def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
         while claimed := claim_due(limit):
             arrived = 0
             for item in claimed:
+                if not still_ours(item):
+                    continue
                 result = send(item, session)
                 record_result(item, result.status, result.error, result.duration_ms, result.retry_after)
                 arrived += _succeeded(result.status)
-            attempted += len(claimed)
+                attempted += 1
             if not arrived:
                 break
     finally:

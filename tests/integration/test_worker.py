@@ -2,18 +2,11 @@
 side wrote to the outbox, and stops cleanly on SIGTERM."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.admin_support import running_receiver
+from tests.integration.processes import Worker
 from tests.realtime.room_client import wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
@@ -25,17 +18,11 @@ def receiver():
 
 
 @pytest.fixture
-def worker(app):
-    """Start the worker on the test's database; yields the process, stops it with SIGTERM afterwards."""
-    env = {**os.environ, "MEDIATION_SECRET_KEY": "test-secret",
-           "MEDIATION_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "PYTHONUNBUFFERED": "1"}
-    env.pop("MEDIATION_DEMO", None)
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mediation", "worker"], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+def worker(app, tmp_path):
+    """Start the worker on the test's database; yields it, and makes sure it is gone afterwards."""
+    worker = Worker(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "worker.log")
+    yield worker
+    worker.close()
 
 
 def test_the_worker_delivers_what_the_web_side_wrote(make_platform, make_case, receiver, worker):
@@ -47,13 +34,6 @@ def test_the_worker_delivers_what_the_web_side_wrote(make_platform, make_case, r
 
 
 def test_the_worker_stops_cleanly_on_sigterm(worker):
-    wait_until(lambda: worker.poll() is not None or _said(worker, "Worker running"), timeout=20)
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(20) == 0
-    assert "Worker stopped." in worker.stdout.read()
-
-
-def _said(process: subprocess.Popen, text: str) -> bool:
-    """Whether the process has printed `text` yet (reads what it printed so far, line by line)."""
-    line = process.stdout.readline()
-    return text in line
+    worker.wait_running(timeout=20)
+    assert worker.stop(timeout=20) == 0
+    assert "Worker stopped." in worker.output()
