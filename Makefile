@@ -74,8 +74,13 @@ browser:
 lint: setup-dev
 	$(BIN)/ruff check .
 
+# Every benchmark, one after the other (about 25 minutes; each prints its ratios and writes bench/results/).
 bench: setup-dev
 	$(BIN)/python bench/room.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/history.py
+	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
