@@ -10,6 +10,7 @@ from mediation.api.auth import current_actor, current_platform
 from mediation.api.errors import documented_errors
 from mediation.errors import Invalid
 from mediation.schemas.case import (
+    ROOM_CASE_REF,
     CaseCreatedOut,
     CaseIn,
     CaseListArgs,
@@ -79,9 +80,11 @@ class Cases(MethodView):
         return _WithLinks(opened.case, links), 201, headers
 
 
-@blp.route("/cases/<int:case_id>")
-@blp.response(200, CaseOut, description="The case; parties get the room's view (no contacts or metadata)")
-@blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
+@blp.route("/cases/<id:case_id>")
+@blp.response(200, {"anyOf": [{"$ref": "#/components/schemas/CaseOut"}, ROOM_CASE_REF]},
+              description="The case: a platform gets CaseOut; parties and staff the room's view (RoomCaseOut), "
+                          "without contacts or metadata")
+@blp.doc(security=[{"apiKey": []}, {"partyToken": []}, {"session": []}])
 @documented_errors(401, 404)
 def get_case(case_id: int):
     """One case, as the caller may see it."""
@@ -89,11 +92,11 @@ def get_case(case_id: int):
     return jsonify(case_view(cases.get_case(actor, case_id), actor))
 
 
-@blp.route("/cases/<int:case_id>/join-links", methods=["POST"])
+@blp.route("/cases/<id:case_id>/join-links", methods=["POST"])
 @blp.arguments(JoinLinkIn)
 @blp.response(201, JoinLinkOut)
 @blp.doc(security=[{"apiKey": []}])
-@documented_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 413, 422)
 def create_join_link(data, case_id: int):
     """A fresh signed, expiring join link for one party."""
     token, expires_at = cases.issue_join_link(current_actor(case_id), case_id, data["role"],
@@ -101,11 +104,11 @@ def create_join_link(data, case_id: int):
     return {"role": data["role"], "url": join_url(token), "expires_at": expires_at}
 
 
-@blp.route("/cases/<int:case_id>/execution", methods=["POST"])
+@blp.route("/cases/<id:case_id>/execution", methods=["POST"])
 @blp.arguments(ExecutionIn)
 @blp.response(200, CaseOut)
 @blp.doc(security=[{"apiKey": []}])
-@documented_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 413, 422)
 def confirm_execution(data, case_id: int):
     """The platform carried out the outcome (refund, release); the case closes."""
     return cases.confirm_execution(current_actor(case_id), case_id, data["reference"])

@@ -25,9 +25,9 @@ class DocumentListOut(Schema):
     items = fields.List(fields.Nested(DocumentRefOut))
 
 
-@blp.route("/cases/<int:case_id>/documents", methods=["GET"])
+@blp.route("/cases/<id:case_id>/documents", methods=["GET"])
 @blp.response(200, DocumentListOut)
-@blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
+@blp.doc(security=[{"apiKey": []}, {"partyToken": []}, {"session": []}])
 @documented_errors(401, 404)
 def case_documents(case_id: int):
     """The case's documents so far, oldest first, with the addresses of each one's page, PDF and JSON

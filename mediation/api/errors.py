@@ -7,6 +7,8 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from flask_wtf.csrf import CSRFError
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
 from werkzeug.exceptions import HTTPException
 
 from mediation.errors import Conflict, DomainError, InvalidTransition, plain
@@ -19,12 +21,43 @@ from mediation.services.actors import PlatformActor
 _annotator = Blueprint("api_error_docs", __name__)
 
 
+class ErrorOut(Schema):
+    """Every error of the API, whatever its status."""
+
+    code = ma_fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    status = ma_fields.String(required=True, metadata={"description": "Its name, e.g. Unprocessable Entity"})
+    message = ma_fields.String(required=True, metadata={"description": "In the caller's language"})
+    errors = ma_fields.Dict(keys=ma_fields.String(), metadata={
+        "description": "The fields that are not valid, each with its messages"})
+    case = ma_fields.Raw(allow_none=True, metadata={
+        "type": "object", "description": "409 only: the case as it is now, as the caller may see it"})
+
+
+_MEANING = {
+    400: "The body is not JSON, or a signed-in browser's CSRF token is missing",
+    401: "No valid credentials: an API key or party token (or a signed-in session)",
+    403: "The caller may not do this",
+    404: "No such case (or none the caller may see), or no such thing in it",
+    409: "Not possible in the case's current state, or another change came first; `case` is the case now",
+    413: "The body is larger than allowed",
+    416: "The requested range is not within the file",
+    422: "Some fields are not valid: `errors` names them",
+    429: "Too many requests: wait Retry-After seconds",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+    429: {"Retry-After": {"required": True, "description": "Seconds until the limit resets",
+                          "schema": {"type": "integer", "minimum": 1}}},
+}
+
+
 def documented_errors(*codes: int):
-    """Document that the view may answer with these error statuses, in the one error shape."""
+    """Document that the view may answer with these error statuses, in the one error shape. Every API call
+    counts against a rate limit (mediation.limits), so 429 is always documented."""
     def decorate(view):
-        for code in codes:
-            view = _annotator.alt_response(code, schema=None,
-                                           description="Error: {code, status, message, errors}")(view)
+        for code in sorted({*codes, 429}):
+            view = _annotator.alt_response(code, schema=ErrorOut, description=_MEANING[code],
+                                           headers=_HEADERS.get(code))(view)
         return view
     return decorate
 

@@ -12,11 +12,11 @@ from mediation.api.errors import documented_errors
 from mediation.errors import Invalid
 from mediation.schemas.case import ReasonIn
 from mediation.schemas.evidence import EvidenceAnswerOut, EvidenceListArgs, EvidencePageOut, EvidenceUploadIn
-from mediation.services import cases
+from mediation.services import cases, filetypes
 from mediation.services import evidence as service
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1", description="Evidence files on the case record")
-ROOM = [{"partyToken": []}]
+ROOM = [{"partyToken": []}, {"session": []}]
 # Room for the multipart framing and the small text fields around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 # Served files are data, never a page: no script, no plugin, no sniffing, not shared between users' caches.
@@ -29,7 +29,7 @@ FILE_HEADERS = {
 }
 
 
-@blp.route("/cases/<int:case_id>/evidence", methods=["POST"])
+@blp.route("/cases/<id:case_id>/evidence", methods=["POST"])
 @blp.doc(security=ROOM, requestBody={"required": True, "content": {"multipart/form-data": {
     "schema": EvidenceUploadIn}}})
 @blp.response(201, EvidenceAnswerOut)
@@ -60,7 +60,7 @@ def _upload_form() -> dict:
         raise Invalid(_l("Some fields are not valid."), error.messages) from None
 
 
-@blp.route("/cases/<int:case_id>/evidence", methods=["GET"])
+@blp.route("/cases/<id:case_id>/evidence", methods=["GET"])
 @blp.arguments(EvidenceListArgs, location="query")
 @blp.response(200, EvidencePageOut)
 @blp.doc(security=ROOM)
@@ -83,17 +83,38 @@ def _serve(file: service.EvidenceFile):
     return response.make_conditional(request, accept_ranges=True, complete_length=file.size)
 
 
+def _file_doc(variant: str) -> dict:
+    """The file's own type (the original: any accepted type; a preview: PNG or JPEG), and the conditional and
+    range requests that `_serve` answers."""
+    types = filetypes.EXTENSIONS if variant == "original" else ("image/png", "image/jpeg")
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in types}
+    return {
+        "parameters": [
+            {"in": "header", "name": "Range", "required": False, "schema": {"type": "string"},
+             "description": "One range of bytes, e.g. bytes=0-1023 (video seeking)"},
+            {"in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+             "description": "The ETag of a copy the client has"},
+        ],
+        "responses": {
+            "200": {"description": "The file's bytes", "content": content},
+            "206": {"description": "The range asked for", "content": content,
+                    "headers": {"Content-Range": {"required": True, "schema": {"type": "string"}}}},
+            "304": {"description": "Not modified: If-None-Match named this file's ETag"},
+        },
+    }
+
+
 def _file_route(variant: str, summary: str):
     def view(case_id: int, evidence_id: int):
         return _serve(service.evidence_file(current_actor(case_id), case_id, evidence_id, variant))
 
     view.__name__ = "download_evidence" if variant == "original" else f"evidence_{variant}"
     view.__doc__ = summary
-    view = documented_errors(401, 403, 404)(view)
-    view = blp.doc(security=ROOM)(view)
+    view = documented_errors(401, 403, 404, 416)(view)
+    view = blp.doc(security=ROOM, **_file_doc(variant))(view)
     view = blp.response(200, description="The file's bytes")(view)
     path = "" if variant == "original" else f"/{variant}"
-    blp.route(f"/cases/<int:case_id>/evidence/<int:evidence_id>{path}", methods=["GET"])(view)
+    blp.route(f"/cases/<id:case_id>/evidence/<id:evidence_id>{path}", methods=["GET"])(view)
 
 
 _file_route("original", "The original file, byte for byte, as an attachment (also once withdrawn).")
@@ -101,11 +122,11 @@ _file_route("preview", "An image's preview (at most 1600 px, no EXIF or other me
 _file_route("thumbnail", "An image's thumbnail (at most 320 px, no metadata), inline.")
 
 
-@blp.route("/cases/<int:case_id>/evidence/<int:evidence_id>/withdraw", methods=["POST"])
+@blp.route("/cases/<id:case_id>/evidence/<id:evidence_id>/withdraw", methods=["POST"])
 @blp.arguments(ReasonIn)
 @blp.response(200, EvidenceAnswerOut)
 @blp.doc(security=ROOM)
-@documented_errors(400, 401, 403, 404, 409, 422)
+@documented_errors(400, 401, 403, 404, 409, 413, 422)
 def withdraw_evidence(data, case_id: int, evidence_id: int):
     """Take a file out of view, with a reason (its uploader, or the case's mediator). It stays on the record."""
     actor = current_actor(case_id)

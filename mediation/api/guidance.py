@@ -11,9 +11,9 @@ from mediation.services import guidance
 blp = Blueprint("guidance", __name__, url_prefix="/api/v1", description="Guidance from past outcomes")
 
 
-@blp.route("/cases/<int:case_id>/guidance", methods=["GET"])
+@blp.route("/cases/<id:case_id>/guidance", methods=["GET"])
 @blp.response(200, GuidanceOut)
-@blp.doc(security=[{"apiKey": []}, {"partyToken": []}])
+@blp.doc(security=[{"apiKey": []}, {"partyToken": []}, {"session": []}])
 @documented_errors(401, 404)
 def case_guidance(case_id: int):
     """How resolved cases of the same reason ended: on the case's marketplace, else on all marketplaces, else

@@ -15,8 +15,8 @@ blp = Blueprint("api_preferences", __name__, url_prefix="/api/v1", description="
 @blp.route("/preferences", methods=["POST"])
 @blp.arguments(PreferencesIn)
 @blp.response(200, PreferencesOut)
-@blp.doc(security=[{"partyToken": []}])
-@documented_errors(400, 401, 403, 404, 422)
+@blp.doc(security=[{"partyToken": []}, {"session": []}])
+@documented_errors(400, 401, 403, 404, 413, 422)
 def change_preferences(data):
     """Change one's own language and/or time zone. A party's apply to its party in the case; a staff member's
     to their account. Messages, pages and times follow them from the next request on."""

@@ -111,6 +111,19 @@ class RoomCaseOut(_CaseBase):
                                       metadata={"description": "{id, name} of the mediator hearing an appeal"})
 
 
+ROOM_CASE_REF = {"$ref": "#/components/schemas/RoomCaseOut"}
+
+
+def room_case_field() -> fields.Raw:
+    """The case in the answer to an action in its room, already dumped for the caller (api.cases.case_view):
+    the room's view, as parties and staff, the only ones who act there, see it."""
+    return fields.Raw(metadata={"allOf": [ROOM_CASE_REF], "description": "The case, as the caller sees it"})
+
+
+class CaseAnswerOut(Schema):
+    case = room_case_field()
+
+
 class CaseCreatedOut(CaseOut):
     join_urls = fields.Dict(keys=fields.String(), values=fields.String())
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from mediation.models import CHANNELS
+from mediation.schemas.case import room_case_field
+from mediation.schemas.ids import id_range
 from mediation.schemas.money import MoneyField
 
 
@@ -34,7 +36,7 @@ def message_json(message) -> dict:
 
 class HistoryArgs(Schema):
     channel = fields.String(load_default="joint", validate=validate.OneOf(CHANNELS))
-    before = fields.Integer(validate=validate.Range(min=1))
+    before = fields.Integer(validate=id_range())
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
@@ -48,7 +50,7 @@ class SentOut(Schema):
     created_at = fields.DateTime()
     duplicate = fields.Boolean(metadata={"description": "True when this client_id was already stored"})
     message = fields.Nested(MessageOut)
-    case = fields.Raw()
+    case = room_case_field()
 
 
 class ProposalIn(Schema):
@@ -56,7 +58,7 @@ class ProposalIn(Schema):
     seller_release = MoneyField(required=True)
     return_required = fields.Boolean(load_default=False)
     terms = fields.String(load_default="", validate=validate.Length(max=4000))
-    counter_to = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    counter_to = fields.Integer(load_default=None, allow_none=True, validate=id_range())
 
 
 class ProposalOut(Schema):
@@ -74,3 +76,8 @@ class ProposalOut(Schema):
     expires_at = fields.DateTime()
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
+
+
+class ProposalAnswerOut(Schema):
+    proposal = fields.Nested(ProposalOut)
+    case = room_case_field()

@@ -6,6 +6,8 @@ from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from mediation.models import CHANNELS
+from mediation.schemas.case import room_case_field
+from mediation.schemas.ids import id_range
 from mediation.services import filetypes
 
 
@@ -22,12 +24,12 @@ class EvidenceUploadIn(Schema):
                             metadata={"description": "joint, or your own caucus while the case is in mediation"})
     checklist_item = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z_]{1,40}$"),
                                    metadata={"description": "The checklist item it shows, e.g. tracking_number"})
-    request_id = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    request_id = fields.Integer(load_default=None, validate=id_range(),
                                 metadata={"description": "The structured request (made to you) it answers"})
 
 
 class EvidenceListArgs(Schema):
-    before = fields.Integer(validate=validate.Range(min=1), metadata={"description": "An evidence id: older ones"})
+    before = fields.Integer(validate=id_range(), metadata={"description": "An evidence id: older ones"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     channel = fields.String(validate=validate.OneOf(CHANNELS), metadata={"description": "Only this channel"})
 
@@ -78,4 +80,4 @@ class EvidencePageOut(Schema):
 
 class EvidenceAnswerOut(Schema):
     evidence = fields.Nested(EvidenceOut)
-    case = fields.Raw(metadata={"description": "The case, as the room sees it"})
+    case = room_case_field()

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from mediation.schemas.ids import id_range
+
 
 class PreferencesIn(Schema):
-    case_id = fields.Integer(metadata={"description": "The case a party acts in (a party token names it already)."})
+    case_id = fields.Integer(validate=id_range(),
+                             metadata={"description": "The case a party acts in (a party token names it already)."})
     role = fields.String(validate=validate.OneOf(("buyer", "seller")),
                          metadata={"description": "Whose preferences: only one's own party may be named."})
     locale = fields.String(metadata={"description": "en or zh-CN", "example": "zh-CN"})

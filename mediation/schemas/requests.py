@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from mediation.models import CHANNELS
+from mediation.schemas.case import room_case_field
 from mediation.services.requests import (
     CATALOGUE,
     DEFAULT_DAYS,
@@ -95,3 +96,13 @@ class ChecklistOut(Schema):
     checklists = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(ChecklistItemOut)),
                              metadata={"description": "By party: a party gets only its own key "
                                                       "(buyer or seller); the mediators and admins get both"})
+
+
+class RequestAnswerOut(Schema):
+    request = fields.Nested(RequestOut)
+    case = room_case_field()
+
+
+class ChecklistItemAnswerOut(Schema):
+    item = fields.Nested(ChecklistItemOut)
+    case = room_case_field()

@@ -5,6 +5,8 @@ from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 
 from mediation.models import localized
+from mediation.schemas.case import room_case_field
+from mediation.schemas.ids import id_range
 from mediation.schemas.money import MoneyField
 
 
@@ -22,7 +24,8 @@ class RecommendationIn(OutcomeIn):
 class RulingIn(OutcomeIn):
     rationale = fields.String(required=True, validate=validate.Length(max=20000),
                               metadata={"description": "The written reasons (at least 20 characters)."})
-    clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(max=50),
+    clauses = fields.List(fields.Integer(strict=True, validate=id_range()), required=True,
+                          validate=validate.Length(max=50),
                           metadata={"description": "Ids of cited clauses of the case's rulebook version."})
 
 
@@ -34,7 +37,8 @@ class AppealIn(Schema):
 class AppealDecisionIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("uphold", "replace")))
     rationale = fields.String(required=True, validate=validate.Length(max=20000))
-    clauses = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(max=50))
+    clauses = fields.List(fields.Integer(strict=True, validate=id_range()), required=True,
+                          validate=validate.Length(max=50))
     buyer_refund = MoneyField(load_default=None, metadata={"description": "Required to replace the ruling."})
     seller_release = MoneyField(load_default=None)
     return_required = fields.Boolean(load_default=False)
@@ -92,3 +96,13 @@ class AppealOut(Schema):
 class RulingsOut(Schema):
     rulings = fields.List(fields.Nested(RulingOut))
     appeals = fields.List(fields.Nested(AppealOut))
+
+
+class RulingAnswerOut(Schema):
+    ruling = fields.Nested(RulingOut)
+    case = room_case_field()
+
+
+class AppealAnswerOut(Schema):
+    appeal = fields.Nested(AppealOut)
+    case = room_case_field()

@@ -15,6 +15,7 @@ from mediation.extensions import db
 from mediation.models import Case, CaseEvent, CaseState, IdempotencyKey, Party, Platform, Proposal, ProposalState
 from mediation.models.event_log import canonical_json
 from mediation.money import Money
+from mediation.schemas.ids import MAX_ID
 from mediation.services import access, events, policy, rulebooks, uow, workflow
 from mediation.services.actors import Actor, PartyActor, PlatformActor
 from mediation.services.policy import Action
@@ -173,7 +174,10 @@ def _decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if text[0] != "c":
             raise ValueError
-        return int(text[1:])
+        case_id = int(text[1:])
+        if not 1 <= case_id <= MAX_ID:  # beyond what the database can compare with
+            raise ValueError
+        return case_id
     except (ValueError, UnicodeDecodeError, IndexError):
         raise Invalid(_l("This cursor is not valid."), {"cursor": [_l("Use next_cursor from the previous page.")]}) \
             from None

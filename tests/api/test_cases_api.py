@@ -150,7 +150,7 @@ def test_listing_pages_with_a_cursor_and_filters(client, make_case, make_platfor
 
 
 @pytest.mark.parametrize("query", ["state=sleeping", "limit=0", "limit=101", "cursor=%25%25%25", "cursor=Zm9v",
-                                   "limit=abc"])
+                                   "limit=abc", "cursor=Yzk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk"])  # the last: an id beyond any column
 def test_bad_list_parameters_get_a_422(client, make_platform, query):
     platform = make_platform()
     response = client.get(f"/api/v1/cases?{query}", headers=platform.headers)
@@ -211,3 +211,30 @@ def test_a_wrong_method_is_a_json_405(client):
     response = client.delete("/api/v1/cases")
     assert response.status_code == 405
     assert response.get_json()["code"] == 405
+
+
+@pytest.mark.parametrize("number", [0, 2**31, 2**63, 10**30], ids=["zero", "past-postgres-integer",
+                                                                    "past-sqlite-integer", "huge"])
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", "/api/v1/cases/{n}"),
+    ("get", "/api/v1/cases/{n}/messages"),  # the path also has a POST rule: this was a 405
+    ("post", "/api/v1/cases/{case}/proposals/{n}/accept"),
+    ("get", "/api/v1/cases/{case}/evidence/{n}"),
+])
+def test_an_id_no_row_can_have_is_a_json_404(client, make_case, method, path, number):
+    """Such ids reached the database and overflowed it (a 500); found by tests/api/test_openapi_fuzz.py."""
+    info = make_case()
+    response = getattr(client, method)(path.format(n=number, case=info.id), headers=info.headers("buyer"))
+    assert response.status_code == 404
+    assert response.get_json()["code"] == 404
+
+
+def test_a_party_gets_the_room_view_of_the_case_and_the_document_says_so(client, make_case):
+    """The 200 of GET /cases/{case_id} was documented as the platform's CaseOut only."""
+    info = make_case()
+    body = client.get(f"/api/v1/cases/{info.id}", headers=info.headers("buyer")).get_json()
+    document = client.get("/api/v1/openapi.json").get_json()
+    documented = document["paths"]["/api/v1/cases/{case_id}"]["get"]["responses"]["200"]
+    room_view = document["components"]["schemas"]["RoomCaseOut"]
+    assert {"$ref": "#/components/schemas/RoomCaseOut"} in documented["content"]["application/json"]["schema"]["anyOf"]
+    assert set(body) == set(room_view["properties"])

@@ -1,6 +1,8 @@
 """Party actions through the JSON API: party tokens, messages, proposals, withdrawal, the case log."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from mediation.extensions import db
@@ -234,3 +236,31 @@ def test_a_party_reads_the_case_without_contacts_or_platform_metadata(client, ma
     body = client.get(f"/api/v1/cases/{info.id}", headers=info.headers("seller")).get_json()
     assert body["buyer"] == {"name": "Olivia Buyer", "role": "buyer"}
     assert "metadata" not in body and "email" not in body["seller"]
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63], ids=["past-postgres-integer", "past-sqlite-integer"])
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/cases/{case}/messages?before={n}", None, "before"),
+    ("/api/v1/cases/{case}/evidence?before={n}", None, "before"),
+    ("/api/v1/cases/{case}/proposals", {"buyer_refund": usd("40.00"), "seller_release": usd("60.00")}, "counter_to"),
+    ("/api/v1/preferences", {"locale": "en"}, "case_id"),
+], ids=["messages", "evidence", "proposal", "preferences"])
+def test_an_id_no_row_can_have_in_a_query_or_body_is_a_422(client, make_case, path, body, field, number):
+    """Such ids reached the database and overflowed it (a 500); found by tests/api/test_openapi_fuzz.py."""
+    info = make_case()
+    url, headers = path.format(case=info.id, n=number), info.headers("buyer")
+    if body is None:
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, headers=headers, json={**body, field: number})
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63], ids=["past-postgres-integer", "past-sqlite-integer"])
+def test_an_upload_answering_a_request_id_no_row_can_have_is_a_422(client, make_case, number):
+    info = make_case()
+    response = client.post(f"/api/v1/cases/{info.id}/evidence", headers=info.headers("buyer"),
+                           data={"file": (io.BytesIO(b"Tracking: LX1\n"), "tracking.txt"), "request_id": str(number)})
+    assert response.status_code == 422, response.get_json()
+    assert "request_id" in response.get_json()["errors"]

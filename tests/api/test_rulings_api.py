@@ -72,6 +72,18 @@ def test_a_clause_of_another_rulebook_gets_a_field_error(client, mediating, make
     assert snapshot(info.id) == before
 
 
+@pytest.mark.parametrize("clause", [2**31, 2**63], ids=["past-postgres-integer", "past-sqlite-integer"])
+def test_a_clause_id_no_row_can_have_gets_a_field_error(client, mediating, clause):
+    """Such ids reached the database and overflowed it (a 500)."""
+    info, _mediator, headers = mediating
+    before = snapshot(info.id)
+    response = client.post(f"/api/v1/cases/{info.id}/rulings", headers=headers,
+                           json={**amounts(), "rationale": RATIONALE, "clauses": [clause]})
+    assert response.status_code == 422, response.get_json()
+    assert "clauses" in response.get_json()["errors"]
+    assert snapshot(info.id) == before
+
+
 def test_the_field_error_comes_in_the_mediators_own_language(client, mediating, make_rulebook):
     info, mediator, headers = mediating
     preferences.set_language(mediator, None, "zh-CN")
