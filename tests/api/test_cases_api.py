@@ -149,8 +149,9 @@ def test_listing_pages_with_a_cursor_and_filters(client, make_case, make_platfor
     assert client.get("/api/v1/cases?state=settled", headers=platform.headers).get_json()["items"] == []
 
 
+# The last cursor names an id beyond what the database's integer column can hold.
 @pytest.mark.parametrize("query", ["state=sleeping", "limit=0", "limit=101", "cursor=%25%25%25", "cursor=Zm9v",
-                                   "limit=abc", "cursor=Yzk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk"])  # the last: an id beyond any column
+                                   "limit=abc", "cursor=Yzk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk"])
 def test_bad_list_parameters_get_a_422(client, make_platform, query):
     platform = make_platform()
     response = client.get(f"/api/v1/cases?{query}", headers=platform.headers)
