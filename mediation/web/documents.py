@@ -41,14 +41,14 @@ class VerifyForm(FlaskForm):
     pasted = TextAreaField(_l("Or paste the document's JSON"))
 
 
-@bp.route("/cases/<int:case_id>/documents/<int:seq>")
+@bp.route("/cases/<id:case_id>/documents/<id:seq>")
 def page(case_id: int, seq: int):
     document = _document(case_id, seq)
     return render_template("documents/document.html", document=document, sides=document_text.columns(document),
                            data=json.dumps(document.as_json(), ensure_ascii=False, indent=2, sort_keys=True))
 
 
-@bp.route("/cases/<int:case_id>/documents/<int:seq>.pdf")
+@bp.route("/cases/<id:case_id>/documents/<id:seq>.pdf")
 def pdf(case_id: int, seq: int):
     document = _document(case_id, seq)
     body = document_pdf.render(document, _bilingual(_l("Mediation document: check it at %(url)s",
@@ -56,7 +56,7 @@ def pdf(case_id: int, seq: int):
     return _download(body, "application/pdf", f"{document.reference}-{document.seq}.pdf")
 
 
-@bp.route("/cases/<int:case_id>/documents/<int:seq>.json")
+@bp.route("/cases/<id:case_id>/documents/<id:seq>.json")
 def data(case_id: int, seq: int):
     document = _document(case_id, seq)
     body = canonical_json(document.as_json()).encode()

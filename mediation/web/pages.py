@@ -36,7 +36,7 @@ def join(token: str):
     return redirect(url_for("web.case_room", case_id=actor.case_id))
 
 
-@bp.route("/cases/<int:case_id>")
+@bp.route("/cases/<id:case_id>")
 def case_room(case_id: int):
     actor = session_actor(case_id)
     if isinstance(actor, Anonymous):

@@ -48,14 +48,14 @@ def newest(slug: str):
     return redirect(url_for("rules.version", slug=slug, number=version.number))
 
 
-@bp.route("/<slug>/v<int:number>")
+@bp.route("/<slug>/v<id:number>")
 def version(slug: str, number: int):
     shown: RulebookVersion = rulebooks.published_version(slug, number)
     return render_template("rules/version.html", version=shown, rulebook=shown.rulebook,
                            newer=rulebooks.newer_version(shown), previous=rulebook_changes.previous_published(shown))
 
 
-@bp.route("/<slug>/v<int:number>/changes")
+@bp.route("/<slug>/v<id:number>/changes")
 def changes(slug: str, number: int):
     """What changed in a version since the previous published one (or since `?from=<n>`)."""
     against = request.args.get("from", type=int)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 
@@ -107,6 +108,22 @@ def test_a_party_may_upload_through_the_browser_session_with_its_csrf_token(clie
     token = login_party(info, "seller")
     response = upload(client, info, None, pdf(), "invoice.pdf", headers={"X-CSRFToken": token})
     assert response.status_code == 201
+
+
+def test_a_browser_session_upload_larger_than_a_json_body_is_taken_with_its_csrf_token(client, make_case,
+                                                                                      login_party):
+    """The CSRF check of cookie calls must not read an upload's body before its own size limit applies."""
+    import os
+
+    from PIL import Image
+
+    info = make_case()
+    token = login_party(info, "seller")
+    photo = io.BytesIO()
+    Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3)).save(photo, "PNG")
+    assert photo.tell() > client.application.config["MAX_CONTENT_LENGTH"]
+    response = upload(client, info, None, photo.getvalue(), "noise.png", headers={"X-CSRFToken": token})
+    assert response.status_code == 201, response.get_json()
 
 
 def test_a_browser_session_upload_without_the_csrf_token_is_refused(client, make_case, login_party, nothing_stored):

@@ -45,12 +45,12 @@ def index():
     return render_template("admin/cases/index.html", form=form, page=page)
 
 
-@bp.route("/<int:case_id>")
+@bp.route("/<id:case_id>")
 def show(case_id: int):
     return _show(case_id)
 
 
-@bp.route("/<int:case_id>/reassign", methods=["POST"])
+@bp.route("/<id:case_id>/reassign", methods=["POST"])
 def reassign(case_id: int):
     form = ReassignForm()
     if form.validate_on_submit():

@@ -38,12 +38,12 @@ def index():
     return render_template("admin/deliveries/index.html", form=form, page=page, states=STATE_LABELS)
 
 
-@bp.route("/<int:delivery_id>")
+@bp.route("/<id:delivery_id>")
 def show(delivery_id: int):
     return _show(delivery_id)
 
 
-@bp.route("/<int:delivery_id>/redeliver", methods=["POST"])
+@bp.route("/<id:delivery_id>/redeliver", methods=["POST"])
 def redeliver(delivery_id: int):
     try:
         webhooks.redeliver(admin_actor(), delivery_id)

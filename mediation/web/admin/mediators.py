@@ -60,12 +60,12 @@ def _index(form: MediatorForm, status: int = 200):
                            form=form), status
 
 
-@bp.route("/<int:mediator_id>")
+@bp.route("/<id:mediator_id>")
 def show(mediator_id: int):
     return _show(mediator_id)
 
 
-@bp.route("/<int:mediator_id>/<any(deactivate, reactivate):change>", methods=["POST"])
+@bp.route("/<id:mediator_id>/<any(deactivate, reactivate):change>", methods=["POST"])
 def set_active(mediator_id: int, change: str):
     admin.set_mediator_active(admin_actor(), mediator_id, change == "reactivate")
     flash(_("The mediator is active again and can be assigned cases.") if change == "reactivate" else
@@ -73,7 +73,7 @@ def set_active(mediator_id: int, change: str):
     return redirect(url_for(".show", mediator_id=mediator_id))
 
 
-@bp.route("/<int:mediator_id>/conflicts", methods=["POST"])
+@bp.route("/<id:mediator_id>/conflicts", methods=["POST"])
 def add_conflict(mediator_id: int):
     form = _conflict_form()
     if form.validate_on_submit():
@@ -87,7 +87,7 @@ def add_conflict(mediator_id: int):
     return _show(mediator_id, form, 422)
 
 
-@bp.route("/<int:mediator_id>/conflicts/<int:conflict_id>/remove", methods=["POST"])
+@bp.route("/<id:mediator_id>/conflicts/<id:conflict_id>/remove", methods=["POST"])
 def remove_conflict(mediator_id: int, conflict_id: int):
     admin.remove_conflict(admin_actor(), mediator_id, conflict_id)
     flash(_("The conflict of interest is removed."))

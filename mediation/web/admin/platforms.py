@@ -75,12 +75,12 @@ def _index(form: PlatformForm, status: int = 200):
                            form=form), status
 
 
-@bp.route("/<int:platform_id>")
+@bp.route("/<id:platform_id>")
 def show(platform_id: int):
     return _show(platform_id)
 
 
-@bp.route("/<int:platform_id>/deadlines", methods=["POST"])
+@bp.route("/<id:platform_id>/deadlines", methods=["POST"])
 def deadlines(platform_id: int):
     form = DeadlinesForm()
     if form.validate_on_submit():
@@ -93,7 +93,7 @@ def deadlines(platform_id: int):
     return _show(platform_id, deadlines=form, status=422)
 
 
-@bp.route("/<int:platform_id>/rulebook", methods=["POST"])
+@bp.route("/<id:platform_id>/rulebook", methods=["POST"])
 def rulebook(platform_id: int):
     form = _rulebook_form()
     if form.validate_on_submit():
@@ -106,7 +106,7 @@ def rulebook(platform_id: int):
     return _show(platform_id, rulebook=form, status=422)
 
 
-@bp.route("/<int:platform_id>/embedding", methods=["POST"])
+@bp.route("/<id:platform_id>/embedding", methods=["POST"])
 def embedding(platform_id: int):
     form = EmbedForm()
     if form.validate_on_submit():
@@ -119,20 +119,20 @@ def embedding(platform_id: int):
     return _show(platform_id, embed=form, status=422)
 
 
-@bp.route("/<int:platform_id>/keys", methods=["POST"])
+@bp.route("/<id:platform_id>/keys", methods=["POST"])
 def create_key(platform_id: int):
     issued = admin.create_api_key(admin_actor(), platform_id)
     return secret_page(_("New API key"), [(_("API key"), issued.secret)], url_for(".show", platform_id=platform_id))
 
 
-@bp.route("/<int:platform_id>/keys/<int:key_id>/revoke", methods=["POST"])
+@bp.route("/<id:platform_id>/keys/<id:key_id>/revoke", methods=["POST"])
 def revoke_key(platform_id: int, key_id: int):
     key = admin.revoke_api_key(admin_actor(), platform_id, key_id)
     flash(_("The key %(hint)s… is revoked: it no longer works.", hint=key.hint))
     return redirect(url_for(".show", platform_id=platform_id))
 
 
-@bp.route("/<int:platform_id>/endpoints", methods=["POST"])
+@bp.route("/<id:platform_id>/endpoints", methods=["POST"])
 def add_endpoint(platform_id: int):
     form = EndpointForm()
     if form.validate_on_submit():
@@ -145,14 +145,14 @@ def add_endpoint(platform_id: int):
     return _show(platform_id, endpoint=form, status=422)
 
 
-@bp.route("/<int:platform_id>/endpoints/<int:endpoint_id>/<any(enable, disable):change>", methods=["POST"])
+@bp.route("/<id:platform_id>/endpoints/<id:endpoint_id>/<any(enable, disable):change>", methods=["POST"])
 def toggle_endpoint(platform_id: int, endpoint_id: int, change: str):
     admin.set_endpoint_active(admin_actor(), platform_id, endpoint_id, change == "enable")
     flash(_("The endpoint is enabled.") if change == "enable" else _("The endpoint is disabled."))
     return redirect(url_for(".show", platform_id=platform_id))
 
 
-@bp.route("/<int:platform_id>/endpoints/<int:endpoint_id>/rotate", methods=["POST"])
+@bp.route("/<id:platform_id>/endpoints/<id:endpoint_id>/rotate", methods=["POST"])
 def rotate_secret(platform_id: int, endpoint_id: int):
     grace = request.form.get("grace_hours", "24")
     issued = admin.rotate_endpoint_secret(admin_actor(), platform_id, endpoint_id,

@@ -76,8 +76,8 @@ def index():
                            form=form), status
 
 
-@bp.route("/<int:rulebook_id>", methods=["GET"])
-@bp.route("/<int:rulebook_id>/drafts", methods=["POST"], endpoint="start_draft")
+@bp.route("/<id:rulebook_id>", methods=["GET"])
+@bp.route("/<id:rulebook_id>/drafts", methods=["POST"], endpoint="start_draft")
 def rulebook(rulebook_id: int):
     """The rulebook's versions; POST to /drafts starts the next draft (a copy of the newest version)."""
     form, status = ActionForm(), 200
@@ -97,7 +97,7 @@ def rulebook(rulebook_id: int):
 # ---- versions ------------------------------------------------------------------------------------
 
 
-@bp.route("/versions/<int:version_id>")
+@bp.route("/versions/<id:version_id>")
 def version(version_id: int):
     """A draft opens in the editor; a published version is shown read-only."""
     shown = rulebooks.get_version(admin_actor(), version_id)
@@ -116,7 +116,7 @@ def draft_page(draft: RulebookVersion, *, clause_form: ClauseForm | None = None,
                            untranslated=rulebooks.missing_translations(draft)), status
 
 
-@bp.route("/versions/<int:version_id>/clauses", methods=["POST"])
+@bp.route("/versions/<id:version_id>/clauses", methods=["POST"])
 def add_clause(version_id: int):
     form, status = ClauseForm(), 422
     if form.validate_on_submit():
@@ -131,7 +131,7 @@ def add_clause(version_id: int):
     return draft_page(rulebooks.get_version(admin_actor(), version_id), clause_form=form, status=status)
 
 
-@bp.route("/versions/<int:version_id>/summary", methods=["POST"])
+@bp.route("/versions/<id:version_id>/summary", methods=["POST"])
 def summary(version_id: int):
     form, status = SummaryForm(), 422
     if form.validate_on_submit():
@@ -145,7 +145,7 @@ def summary(version_id: int):
     return draft_page(rulebooks.get_version(admin_actor(), version_id), summary_form=form, status=status)
 
 
-@bp.route("/versions/<int:version_id>/publish", methods=["GET", "POST"])
+@bp.route("/versions/<id:version_id>/publish", methods=["GET", "POST"])
 def publish(version_id: int):
     """GET asks for confirmation (publishing cannot be undone); POST publishes."""
     form, status = ActionForm(), 200
@@ -166,7 +166,7 @@ def publish(version_id: int):
 # ---- clauses of a draft --------------------------------------------------------------------------
 
 
-@bp.route("/clauses/<int:clause_id>", methods=["GET", "POST"])
+@bp.route("/clauses/<id:clause_id>", methods=["GET", "POST"])
 def edit_clause(clause_id: int):
     clause = rulebooks.draft_clause(admin_actor(), clause_id)  # a published one: InvalidTransition, 409
     form = ClauseForm() if request.method == "POST" else ClauseForm(formdata=None).fill(clause)
@@ -186,7 +186,7 @@ def edit_clause(clause_id: int):
 # Buttons without a form class: the app-wide CSRFProtect refuses a POST without the page's token.
 
 
-@bp.route("/clauses/<int:clause_id>/remove", methods=["POST"])
+@bp.route("/clauses/<id:clause_id>/remove", methods=["POST"])
 def remove_clause(clause_id: int):
     clause = rulebooks.draft_clause(admin_actor(), clause_id)
     version_id, number = clause.version_id, clause.number
@@ -195,7 +195,7 @@ def remove_clause(clause_id: int):
     return redirect(url_for(".version", version_id=version_id))
 
 
-@bp.route("/clauses/<int:clause_id>/move", methods=["POST"])
+@bp.route("/clauses/<id:clause_id>/move", methods=["POST"])
 def move_clause(clause_id: int):
     clause = rulebooks.draft_clause(admin_actor(), clause_id)
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""), 0)
