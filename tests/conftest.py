@@ -37,6 +37,8 @@ def _worker_database(url: str | None) -> str | None:
     from sqlalchemy.engine import make_url
 
     base = make_url(url)
+    if base.database.endswith(f"_{worker}"):  # this module imported a second time (as tests.conftest): done
+        return url
     name = f"{base.database}_{worker}"
     server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:

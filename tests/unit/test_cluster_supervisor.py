@@ -22,7 +22,7 @@ def test_several_processes_are_refused_without_a_message_queue():
 def test_the_cluster_command_says_why_it_refuses(runner):
     result = runner.invoke(args=["mediation", "cluster"])
     assert result.exit_code == 2
-    assert "PostgreSQL" in result.output
+    assert "Several processes need" in result.output
 
 
 def test_the_cluster_is_one_gunicorn_and_the_workers_asked_for():
