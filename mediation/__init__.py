@@ -47,8 +47,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_adapters(app: Flask) -> None:
-    from mediation import api, cli, limits, realtime, security, web
+    from mediation import api, cli, limits, realtime, routing, security, web
 
+    routing.init_app(app)
     api.init_app(app)
     web.init_app(app)
     realtime.init_app(app)

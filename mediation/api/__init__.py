@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import HTTPException
 
 from mediation.api import auth, cases, documents, errors, evidence, guidance, preferences, room, rulings
 from mediation.api import requests as structured_requests
 from mediation.errors import DomainError
 from mediation.extensions import csrf, rest
 from mediation.schemas.case import RoomCaseOut
-from mediation.schemas.ids import MAX_ID
 from mediation.schemas.money import MONEY_SCHEMA, MoneyField
 
 
@@ -18,7 +16,6 @@ def init_app(app: Flask) -> None:
     # Every operation documents each error it can answer with (api.errors.documented_errors), in our shape;
     # a catch-all "default" in flask-smorest's own error schema would only blur that.
     rest.DEFAULT_ERROR_RESPONSE_NAME = None
-    app.url_map.converters["id"] = IdConverter  # before the routes that use it
     rest.init_app(app)
     _document_shared_shapes()
     blueprints = (cases.blp, room.blp, rulings.blp, evidence.blp, structured_requests.blp, preferences.blp,
@@ -34,22 +31,6 @@ def init_app(app: Flask) -> None:
             auth.protect_cookie_calls()
     app.register_error_handler(DomainError, _on_domain_error)
     app.register_error_handler(HTTPException, _on_http_error)
-
-
-class IdConverter(IntegerConverter):
-    """A row id in a path: 1 to MAX_ID. Any other number names nothing (404) and never reaches the database,
-    which could not take it (PostgreSQL's integer overflows, and SQLite's beyond 2**63)."""
-
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
-        super().__init__(map, min=1, max=MAX_ID)  # the bounds are for the OpenAPI document
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if not 1 <= number <= MAX_ID:
-            # Not werkzeug's ValidationError: where the path also has a rule for another method, that would
-            # make the answer a 405.
-            raise NotFound()
-        return number
 
 
 def money2properties(self, field, **kwargs) -> dict:

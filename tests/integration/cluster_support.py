@@ -1,5 +1,5 @@
-"""Real processes of a scaled-out deployment for integration tests: gunicorn web processes (gevent, as
-gunicorn.conf.py runs them) and `flask mediation worker`, on the test's PostgreSQL database and Redis."""
+"""Real web processes of a scaled-out deployment for integration tests: gunicorn (gevent, as gunicorn.conf.py
+runs it) on the test's PostgreSQL database and Redis; workers are tests.integration.processes.Worker."""
 from __future__ import annotations
 
 import os
@@ -13,8 +13,8 @@ from pathlib import Path
 import requests
 
 from tests.conftest import free_port
+from tests.integration.processes import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0  # seconds for a process to come up on a loaded machine
 
 
@@ -84,19 +84,3 @@ def wait_healthy(web: WebProcess) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"gunicorn on {web.port} not healthy in {START_TIMEOUT} s:\n{web.log.read_text()}")
-
-
-def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker") -> subprocess.Popen:
-    log = log_dir / f"{name}.log"
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mediation", "worker"], cwd=ROOT,
-                            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)

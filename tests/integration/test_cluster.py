@@ -20,7 +20,8 @@ from mediation.models import Message
 from tests.admin_support import running_receiver
 from tests.api.test_cases_api import case_body
 from tests.conftest import PG_URL, REDIS_URL
-from tests.integration.cluster_support import environment, start_web, start_worker, stop_process, wait_healthy
+from tests.integration.cluster_support import environment, start_web, wait_healthy
+from tests.integration.processes import Worker
 from tests.realtime.room_client import RoomClient, wait_until
 
 pytestmark = [
@@ -53,9 +54,10 @@ def cluster(tmp_path_factory):
     logs = tmp_path_factory.mktemp("cluster")
     env = environment(SHARED)
     web = [start_web(env, logs), start_web(env, logs)]
-    worker = start_worker(env, logs)
+    worker = Worker(SHARED["SQLALCHEMY_DATABASE_URI"], logs / "worker.log", env=env)
     yield Cluster(web, worker)
-    stop_process(worker)
+    worker.stop()
+    worker.close()
     for process in web:
         process.stop()
 

@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from tests.conftest import PG_URL, REDIS_URL, free_port
-from tests.integration.cluster_support import ROOT, environment
+from tests.integration.cluster_support import environment
+from tests.integration.processes import ROOT
 from tests.realtime.room_client import wait_until
 
 pytestmark = [
