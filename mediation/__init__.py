@@ -34,10 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from mediation import i18n, serving
     from mediation.extensions import babel, csrf, db, login_manager, migrate, socketio
-    from mediation.models import sqlite
+    from mediation.models import postgresql, sqlite
 
     db.init_app(app)
     sqlite.install(app)
+    postgresql.install(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -44,6 +44,8 @@ class Defaults:
     SOCKET_EVENTS_BURST = 30
     WEBHOOK_TIMEOUT_SECONDS = 15
     WEBHOOK_LEASE_SECONDS = 60
+    # PostgreSQL: a pooled connection idle this long is pinged before use (0: every one, every time).
+    DATABASE_PING_AFTER_SECONDS = 5
     # Outgoing e-mail over SMTP. With no host: in demo mode the mail is printed and kept for /demo/mail;
     # otherwise it waits in the outbox (and a warning is logged) until a host is configured.
     MAIL_SMTP_HOST: str | None = None
@@ -117,6 +119,7 @@ _ENV_INTS = {
     "MEDIATION_SOCKET_EVENTS_BURST": "SOCKET_EVENTS_BURST",
     "MEDIATION_WEBHOOK_TIMEOUT_SECONDS": "WEBHOOK_TIMEOUT_SECONDS",
     "MEDIATION_WEBHOOK_LEASE_SECONDS": "WEBHOOK_LEASE_SECONDS",
+    "MEDIATION_DATABASE_PING_AFTER_SECONDS": "DATABASE_PING_AFTER_SECONDS",
 }
 _TRUE = {"1", "true", "yes"}
 
@@ -143,4 +146,5 @@ def engine_options(uri: str) -> dict:
         # Connections are kept, not reopened: every new one pays for its PRAGMAs, and the one-process
         # server runs a thread per connected client.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}, "pool_size": 64, "max_overflow": 64}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # Idle connections are pinged before use (models/postgresql.py), not every one.
+    return {"pool_size": 10, "max_overflow": 20}

@@ -32,9 +32,12 @@ def join_url(token: str) -> str:
     return url_for("web.join", token=token, _external=True)
 
 
+_CASE, _ROOM_CASE = CaseOut(), RoomCaseOut()
+
+
 def case_view(case, actor) -> dict:
     """The platform sees contacts and metadata; parties and staff see the room's view."""
-    return (CaseOut if isinstance(actor, PlatformActor) else RoomCaseOut)().dump(case)
+    return (_CASE if isinstance(actor, PlatformActor) else _ROOM_CASE).dump(case)
 
 
 class _WithLinks:

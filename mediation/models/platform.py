@@ -84,8 +84,13 @@ class WebhookEndpoint(db.Model):
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The secrets that sign a delivery made at `now`: the current one, and the previous one in its grace."""
-        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
-            return [self.secret, self.previous_secret]
-        return [self.secret]
+        return signing_secrets(self, now)
 
     platform: Mapped[Platform] = relationship(back_populates="endpoints")
+
+
+def signing_secrets(endpoint, now: datetime) -> list[str]:
+    """`WebhookEndpoint.signing_secrets` of an endpoint or of a row with its secret columns."""
+    if endpoint.previous_secret and endpoint.previous_secret_until and now < endpoint.previous_secret_until:
+        return [endpoint.secret, endpoint.previous_secret]
+    return [endpoint.secret]

@@ -53,6 +53,10 @@ class OutcomeOut(Schema):
     resolved_at = fields.DateTime()
 
 
+# Made once: constructing a schema costs more than the dump it is used for.
+_PARTY, _ROOM_PARTY, _OUTCOME = PartyOut(), RoomPartyOut(), OutcomeOut()
+
+
 def outcome_of(case: Case) -> dict | None:
     if case.resolution is None:
         return None
@@ -80,15 +84,15 @@ class _CaseBase(Schema):
     deadline_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    outcome = fields.Function(lambda case: OutcomeOut().dump(outcome_of(case)) if case.resolution else None,
+    outcome = fields.Function(lambda case: _OUTCOME.dump(outcome_of(case)) if case.resolution else None,
                               metadata={"description": "Set once the case is settled, final or withdrawn"})
 
 
 class CaseOut(_CaseBase):
     """The platform's view."""
 
-    buyer = fields.Function(lambda case: PartyOut().dump(case.party("buyer")))
-    seller = fields.Function(lambda case: PartyOut().dump(case.party("seller")))
+    buyer = fields.Function(lambda case: _PARTY.dump(case.party("buyer")))
+    seller = fields.Function(lambda case: _PARTY.dump(case.party("seller")))
     metadata = fields.Dict(attribute="extra")
     execution_reference = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
@@ -103,8 +107,8 @@ def _staff(user_id: int | None) -> dict | None:
 class RoomCaseOut(_CaseBase):
     """What everyone in the case room sees: no contact details, no platform metadata."""
 
-    buyer = fields.Function(lambda case: RoomPartyOut().dump(case.party("buyer")))
-    seller = fields.Function(lambda case: RoomPartyOut().dump(case.party("seller")))
+    buyer = fields.Function(lambda case: _ROOM_PARTY.dump(case.party("buyer")))
+    seller = fields.Function(lambda case: _ROOM_PARTY.dump(case.party("seller")))
     mediator = fields.Function(lambda case: _staff(case.mediator_id),
                                metadata={"description": "{id, name} of the case's mediator, once assigned"})
     appeal_mediator = fields.Function(lambda case: _staff(case.appeal_mediator_id),

@@ -85,10 +85,15 @@ def party_from_token(token: str) -> PartyActor:
     return _actor(_party_from("party", token[len(PARTY_TOKEN_PREFIX):], "token"))
 
 
+# Every platform call starts here: built once, plain Core.
+_API_KEYS = ApiKey.__table__
+_API_KEY = select(_API_KEYS.c.platform_id, _API_KEYS.c.revoked_at).where(_API_KEYS.c.key_hash == bindparam("key_hash"))
+
+
 def platform_from_api_key(key: str) -> PlatformActor:
     if not key.startswith(API_KEY_PREFIX):
         raise Unauthenticated(_l("This API key is not valid."))
-    api_key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
+    api_key = db.session.execute(_API_KEY, {"key_hash": hash_api_key(key)}).first()
     if api_key is None or api_key.revoked_at is not None:
         raise Unauthenticated(_l("This API key is not valid or has been revoked."))
     return PlatformActor(api_key.platform_id)

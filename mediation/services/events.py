@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from mediation import clock
 from mediation.extensions import db, socketio
@@ -30,6 +29,15 @@ WEBHOOK_TYPES = frozenset({
 
 _CASE, _ROOM_CASE = CaseOut(), RoomCaseOut()  # made once: a schema's construction costs more than a dump
 
+# Every event writes these; built once, since building a statement costs about as much as running it.
+_EVENT_COLUMNS = ("case_id", "seq", "type", "actor", "payload", "created_at", "prev_hash", "hash")
+_INSERT_EVENT = insert(CaseEvent.__table__)
+_INSERT_MESSAGE = insert(WebhookMessage.__table__).returning(WebhookMessage.__table__.c.id)
+_INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+_ENDPOINTS = WebhookEndpoint.__table__
+_ACTIVE_ENDPOINTS = select(_ENDPOINTS.c.id).where(_ENDPOINTS.c.platform_id == bindparam("platform_id"),
+                                                  _ENDPOINTS.c.active.is_(True)).order_by(_ENDPOINTS.c.id)
+
 # Set after a commit that wrote outbox rows, so the deliverer starts at once instead of polling.
 _outbox_listeners: list = []
 
@@ -47,12 +55,11 @@ def channel_room(case_id: int, channel: str) -> str:
 
 
 def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None = None,
-           channel: str | None = None, at: datetime | None = None) -> CaseEvent:
+           channel: str | None = None) -> CaseEvent:
     """Append `type` to the case log (chained), queue its webhook and stage the room's `case_event`.
 
     With a private `channel` (a caucus), the payload names it and the `case_event` goes to that
     channel's room only: the other party never receives it (the log shows them its place, not its content).
-    `at` is the event's time when the command already took it (a case opened at that instant).
     """
     payload = _jsonable(payload or {})
     if channel is not None:
@@ -63,22 +70,33 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
         .order_by(CaseEvent.seq.desc()).limit(1)
     ).first()
     event = CaseEvent(case_id=case.id, seq=(last.seq + 1) if last else 1, type=type, actor=actor.label,
-                      payload=payload, created_at=at or clock.now(), prev_hash=last.hash if last else GENESIS)
+                      payload=payload, created_at=clock.now(), prev_hash=last.hash if last else GENESIS)
     event.hash = event.compute_hash()
     db.session.add(event)
-    # Touching the case bumps its version: two commands racing on one case cannot both commit. (A case opened
-    # by this command already carries the time: it has nothing to race with.)
-    if case.updated_at != event.created_at:
-        case.updated_at = event.created_at
+    # Touching the case bumps its version: two commands racing on one case cannot both commit.
+    case.updated_at = event.created_at
     db.session.flush()
-    if type in WEBHOOK_TYPES:
-        _write_outbox(case, event)
-    notifications.owed(case, event)
+    _follow(db.session, case, event)
     room_payload = {"type": type, "case_id": case.id, "seq": event.seq, "actor": event.actor,
                     "payload": payload, "created_at": event.created_at.isoformat(),
                     "case": _ROOM_CASE.dump(case)}
     room = case_room(case.id) if channel in (None, "joint") else channel_room(case.id, channel)
     uow.after_commit(lambda: socketio.emit("case_event", room_payload, to=room, namespace=NAMESPACE))
+    return event
+
+
+def record_opening(connection: Connection, case: Case, actor: Actor, payload: dict[str, Any]) -> CaseEvent:
+    """`case.opened`, the first event of a case that `connection` has just inserted (with its parties).
+
+    The opening command writes through Core statements built once (services/cases.py): the chain starts at
+    GENESIS, so there is nothing to read first; and nobody can be in the room of a case that exists only
+    from this commit on, so there is no room emit either.
+    """
+    event = CaseEvent(case_id=case.id, seq=1, type="case.opened", actor=actor.label, payload=_jsonable(payload),
+                      created_at=case.created_at, prev_hash=GENESIS)
+    event.hash = event.compute_hash()
+    connection.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _EVENT_COLUMNS})
+    _follow(connection, case, event)
     return event
 
 
@@ -108,23 +126,32 @@ def broadcast_message(message: Message, run, skip: str | None = None) -> None:
     uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE, skip_sid=skip))
 
 
-def _write_outbox(case: Case, event: CaseEvent) -> None:
+def _follow(run, case: Case, event: CaseEvent) -> None:
+    """What every event writes besides itself, on `run` (the session or the command's Connection): its
+    webhook and its e-mails."""
+    if event.type in WEBHOOK_TYPES:
+        _write_outbox(run, case, event)
+    notifications.owed(run, case, event)
+
+
+def _write_outbox(run, case: Case, event: CaseEvent) -> None:
+    """The event's webhook message and a delivery per active endpoint: three statements, built once."""
     body = json.dumps({
         "type": event.type,
         "timestamp": event.created_at.isoformat(),
         "data": {"case": _CASE.dump(case), **event.payload},
     }, separators=(",", ":"), ensure_ascii=False)
-    message = WebhookMessage(msg_id="msg_" + secrets.token_hex(16), platform_id=case.platform_id,
-                             case_id=case.id, type=event.type, body=body, created_at=event.created_at)
-    db.session.add(message)
-    endpoints = db.session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.platform_id == case.platform_id, WebhookEndpoint.active.is_(True))).all()
-    for endpoint in endpoints:
-        db.session.add(WebhookDelivery(message=message, endpoint_id=endpoint.id, case_id=case.id,
-                                       next_attempt_at=event.created_at))
-    if endpoints:
-        for listener in _outbox_listeners:
-            uow.after_commit(listener)
+    message_id = run.execute(_INSERT_MESSAGE, {
+        "msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,
+        "type": event.type, "body": body, "created_at": event.created_at}).scalar_one()
+    endpoints = run.execute(_ACTIVE_ENDPOINTS, {"platform_id": case.platform_id}).scalars().all()
+    if not endpoints:
+        return
+    run.execute(_INSERT_DELIVERY, [
+        {"message_id": message_id, "endpoint_id": endpoint_id, "case_id": case.id, "state": "pending",
+         "attempts": 0, "next_attempt_at": event.created_at} for endpoint_id in endpoints])
+    for listener in _outbox_listeners:
+        uow.after_commit(listener)
 
 
 def _jsonable(value: Any) -> Any:

@@ -43,6 +43,7 @@ _PARTIES = Party.__table__
 _MESSAGES = Message.__table__
 
 _listeners: list[Callable[[], None]] = []
+_INSERT_NOTIFICATION = insert(_NOTIFICATIONS)
 
 # Built once: note_message runs for every chat message, and building the statement cost more than running it.
 # A digest a worker holds now (leased) may have been written before this message: it does not cover it.
@@ -52,6 +53,9 @@ _PENDING_DIGEST = exists().where(
     _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "pending",
     or_(_NOTIFICATIONS.c.leased_until.is_(None),
         _NOTIFICATIONS.c.leased_until <= bindparam("now", type_=_NOTIFICATIONS.c.leased_until.type)))
+_LAST_DIGEST_SENT = select(func.max(_NOTIFICATIONS.c.sent_at)).where(
+    _NOTIFICATIONS.c.case_id == bindparam("case_id"), _NOTIFICATIONS.c.recipient == bindparam("recipient"),
+    _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent")
 _PARTIES_AND_THEIR_DIGESTS = (select(_PARTIES.c.id, _PARTIES.c.role, _PARTIES.c.email,
                                      _PENDING_DIGEST.label("pending"))
                               .where(_PARTIES.c.case_id == bindparam("case_id")))
@@ -62,8 +66,9 @@ def on_mail_written(listener: Callable[[], None]) -> None:
     _listeners.append(listener)
 
 
-def owed(case: Case, event: CaseEvent) -> None:
-    """Write the mail rows `event` earns (none for most events). Runs in the event's transaction."""
+def owed(run, case: Case, event: CaseEvent) -> None:
+    """Write the mail rows `event` earns (none for most events), on `run`: the event's own transaction (the
+    session or a Connection)."""
     chooser = _RECIPIENTS.get(event.type)
     if chooser is None:
         return
@@ -72,13 +77,14 @@ def owed(case: Case, event: CaseEvent) -> None:
     if case.deadline_at is not None:
         # The deadline as it was at the event: by the time the mail goes out the case may have moved on.
         payload.setdefault("deadline_at", case.deadline_at.isoformat())
-    for recipient, address in chooser(case, event.payload):
-        row = Notification(case_id=case.id, recipient=recipient, kind=event.type, payload=payload,
-                           created_at=now, next_attempt_at=now)
-        if not address:
-            row.state, row.last_error = "dropped", NO_ADDRESS
-        db.session.add(row)
-    _wake_after_commit()
+    rows = [{"case_id": case.id, "recipient": recipient, "kind": event.type, "payload": payload,
+             "created_at": now, "next_attempt_at": now, "attempts": 0,
+             **({"state": "pending", "last_error": None} if address else {"state": "dropped",
+                                                                           "last_error": NO_ADDRESS})}
+            for recipient, address in chooser(case, event.payload)]
+    if rows:
+        run.execute(_INSERT_NOTIFICATION, rows)
+        _wake_after_commit()
 
 
 def note_message(run, message: Message) -> None:
@@ -97,9 +103,9 @@ def note_message(run, message: Message) -> None:
         if message.channel not in ("joint", f"caucus:{party.role}"):
             continue
         due = max(now + DIGEST_GATHER, _last_digest(run, message.case_id, recipient) + DIGEST_EVERY)
-        run.execute(insert(_NOTIFICATIONS).values(case_id=message.case_id, recipient=recipient, kind=DIGEST,
-                                                  payload={}, created_at=now, state="pending", attempts=0,
-                                                  next_attempt_at=due))
+        run.execute(_INSERT_NOTIFICATION, {"case_id": message.case_id, "recipient": recipient, "kind": DIGEST,
+                                           "payload": {}, "created_at": now, "state": "pending", "attempts": 0,
+                                           "next_attempt_at": due, "last_error": None})
         _wake_after_commit()
 
 
@@ -110,9 +116,7 @@ def last_digest_sent(case_id: int, recipient: str):
 
 
 def _last_digest(run, case_id: int, recipient: str):
-    sent = run.execute(select(func.max(_NOTIFICATIONS.c.sent_at)).where(
-        _NOTIFICATIONS.c.case_id == case_id, _NOTIFICATIONS.c.recipient == recipient,
-        _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent")).scalar()
+    sent = run.execute(_LAST_DIGEST_SENT, {"case_id": case_id, "recipient": recipient}).scalar()
     return clock.now() - DIGEST_EVERY if sent is None else sent
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from mediation import clock
 from mediation.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from mediation.extensions import db
-from mediation.models import Clause, Platform, Rulebook, RulebookVersion
+from mediation.models import Clause, Rulebook, RulebookVersion
 from mediation.services import uow
 from mediation.services.actors import Actor, StaffActor
 
@@ -31,16 +31,15 @@ MAX_SUMMARY = 2_000
 # ---- reading: cases and the public pages ---------------------------------------------------------
 
 
-def version_in_force(platform: Platform) -> RulebookVersion | None:
-    """The newest published version of the platform's rulebook (the standard one if it chose none)."""
-    rulebook_id = platform.rulebook_id or db.session.scalar(
-        select(Rulebook.id).join(RulebookVersion).where(RulebookVersion.published_at.is_not(None))
-        .order_by(Rulebook.id).limit(1))
-    if rulebook_id is None:
-        return None
-    return db.session.scalar(select(RulebookVersion).where(
-        RulebookVersion.rulebook_id == rulebook_id, RulebookVersion.published_at.is_not(None))
-        .order_by(RulebookVersion.number.desc()).limit(1))
+def version_in_force(platform_rulebook_id):
+    """The newest published version of a platform's rulebook (the standard one if it chose none), as a scalar
+    subquery over `platform_rulebook_id` (the platforms.rulebook_id column of the enclosing query)."""
+    standard = (select(Rulebook.id).join(RulebookVersion).where(RulebookVersion.published_at.is_not(None))
+                .order_by(Rulebook.id).limit(1).scalar_subquery())
+    return (select(RulebookVersion.id)
+            .where(RulebookVersion.rulebook_id == func.coalesce(platform_rulebook_id, standard),
+                   RulebookVersion.published_at.is_not(None))
+            .order_by(RulebookVersion.number.desc()).limit(1).scalar_subquery())
 
 
 def clauses_of(version_id: int, clause_ids: list[int]) -> list[Clause]:

@@ -10,6 +10,7 @@ After a secret rotation, deliveries carry both signatures for a grace period.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -23,13 +24,13 @@ from email.utils import parsedate_to_datetime
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 
 from mediation import clock
 from mediation.errors import InvalidTransition, NotFound
 from mediation.extensions import db
-from mediation.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+from mediation.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
+from mediation.models.platform import signing_secrets
 from mediation.services import events, uow
 from mediation.services.actors import StaffActor
 from mediation.services.admin import require_admin
@@ -86,31 +87,47 @@ class Result:
 
 
 def claim_due(limit: int = 20) -> list[Claimed]:
-    """Lease the next due delivery of each (endpoint, case) whose earlier events have all arrived."""
+    """Lease the next due delivery of each (endpoint, case) whose earlier events have all arrived.
+
+    One query reads the deliveries with their message and endpoint, one UPDATE leases them all."""
     now = clock.now()
-    earlier = aliased(WebhookDelivery)
-    blocked = exists().where(and_(earlier.endpoint_id == WebhookDelivery.endpoint_id,
-                                  earlier.case_id == WebhookDelivery.case_id,
-                                  earlier.state == "pending", earlier.id < WebhookDelivery.id))
-    # A disabled endpoint's deliveries wait (in order) until it is enabled again; nothing is dropped.
-    # A paused one's wait until the pause ends.
-    enabled = select(WebhookEndpoint.id).where(
-        WebhookEndpoint.id == WebhookDelivery.endpoint_id, WebhookEndpoint.active.is_(True),
-        or_(WebhookEndpoint.paused_until.is_(None), WebhookEndpoint.paused_until <= now)).exists()
-    query = (select(WebhookDelivery).where(WebhookDelivery.state == "pending",
-                                           WebhookDelivery.next_attempt_at <= now, ~blocked, enabled)
-             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
-    lease = timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
-    with uow.transaction():
-        claimed = []
-        for delivery in db.session.scalars(query):
-            delivery.next_attempt_at = now + lease
-            claimed.append(Claimed(delivery.id, delivery.message.msg_id, delivery.endpoint.url,
-                                   delivery.endpoint.signing_secrets(now), delivery.message.body,
-                                   delivery.attempts, now + lease, time.monotonic()))
-    return claimed
+    lease = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
+    with uow.core_transaction() as connection:
+        rows = connection.execute(_due_statement(db.engine.dialect.name, limit), {"now": now}).all()
+        if rows:
+            connection.execute(_LEASE, {"ids": [row.id for row in rows], "leased_until": lease})
+    claimed_at = time.monotonic()
+    return [Claimed(row.id, row.msg_id, row.url, signing_secrets(row, now), row.body, row.attempts, lease,
+                    claimed_at) for row in rows]
+
+
+_DELIVERIES, _MESSAGES, _ENDPOINTS = WebhookDelivery.__table__, WebhookMessage.__table__, WebhookEndpoint.__table__
+_NOW = bindparam("now", type_=_DELIVERIES.c.next_attempt_at.type)
+_LEASE = (update(_DELIVERIES).where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+          .values(next_attempt_at=bindparam("leased_until", type_=_DELIVERIES.c.next_attempt_at.type)))
+
+
+@functools.cache
+def _due_statement(dialect: str, limit: int):
+    """Built once: the worker runs it several times a second."""
+    earlier = _DELIVERIES.alias("earlier")
+    blocked = exists().where(earlier.c.endpoint_id == _DELIVERIES.c.endpoint_id,
+                             earlier.c.case_id == _DELIVERIES.c.case_id,
+                             earlier.c.state == "pending", earlier.c.id < _DELIVERIES.c.id)
+    query = (select(_DELIVERIES.c.id, _DELIVERIES.c.attempts, _MESSAGES.c.msg_id, _MESSAGES.c.body,
+                    _ENDPOINTS.c.url, _ENDPOINTS.c.secret, _ENDPOINTS.c.previous_secret,
+                    _ENDPOINTS.c.previous_secret_until)
+             .join_from(_DELIVERIES, _MESSAGES, _MESSAGES.c.id == _DELIVERIES.c.message_id)
+             .join(_ENDPOINTS, _ENDPOINTS.c.id == _DELIVERIES.c.endpoint_id)
+             .where(_DELIVERIES.c.state == "pending", _DELIVERIES.c.next_attempt_at <= _NOW, ~blocked,
+                    # A disabled endpoint's deliveries wait (in order) until it is enabled again; nothing is
+                    # dropped. A paused one's wait until the pause ends.
+                    _ENDPOINTS.c.active.is_(True),
+                    or_(_ENDPOINTS.c.paused_until.is_(None), _ENDPOINTS.c.paused_until <= _NOW))
+             .order_by(_DELIVERIES.c.next_attempt_at, _DELIVERIES.c.id).limit(limit))
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=_DELIVERIES)
+    return query
 
 
 def still_ours(item: Claimed) -> bool:
@@ -206,6 +223,9 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
     A result that comes back after the delivery was settled (its lease lapsed and another worker sent it
     again) is logged but changes nothing: a late failure must not undo an arrival.
     """
+    if _succeeded(status):
+        _record_arrival(item, status, duration_ms)
+        return
     with uow.transaction():
         delivery = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id)
                                       .with_for_update()).one()
@@ -227,6 +247,26 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
             delivery.next_attempt_at = now + timedelta(seconds=delay)
             if status in SLOW_DOWN or retry_after is not None:
                 delivery.endpoint.paused_until = delivery.next_attempt_at
+
+
+def _record_arrival(item: Claimed, status: int, duration_ms: int) -> None:
+    """The common case, in two statements built once: the attempt, and the delivery settled (unless it was
+    settled already, when only its attempt count moves)."""
+    values = {"delivery_id": item.delivery_id, "now": clock.now(), "status": status}
+    with uow.core_transaction() as connection:
+        connection.execute(_INSERT_ATTEMPT, {"delivery_id": item.delivery_id, "attempted_at": values["now"],
+                                             "status_code": status, "error": None, "duration_ms": duration_ms})
+        if not connection.execute(_SETTLE_ARRIVED, values).rowcount:
+            connection.execute(_COUNT_LATE_ATTEMPT, values)
+
+
+_INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
+_SETTLE_ARRIVED = (update(_DELIVERIES)
+                   .where(_DELIVERIES.c.id == bindparam("delivery_id"), _DELIVERIES.c.state == "pending")
+                   .values(attempts=_DELIVERIES.c.attempts + 1, state="delivered", delivered_at=_NOW,
+                           last_status=bindparam("status"), last_error=None))
+_COUNT_LATE_ATTEMPT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
+                       .values(attempts=_DELIVERIES.c.attempts + 1))
 
 
 def _disable_gone(delivery: WebhookDelivery, now: datetime) -> None:

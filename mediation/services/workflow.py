@@ -80,8 +80,14 @@ def apply(case: Case, command: str) -> CaseState:
 
 
 def deadline_for(case: Case, state: CaseState, start: datetime) -> datetime | None:
+    return deadline_under(case.platform, state, start)
+
+
+def deadline_under(platform, state: CaseState, start: datetime) -> datetime | None:
+    """The deadline of `state` entered at `start` under `platform`'s settings (a Platform, or a row with its
+    *_days columns)."""
     setting = _DEADLINE_DAYS.get(state)
-    return None if setting is None else start + timedelta(days=getattr(case.platform, setting))
+    return None if setting is None else start + timedelta(days=getattr(platform, setting))
 
 
 def require_active(case: Case) -> None:
