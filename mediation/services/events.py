@@ -8,7 +8,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Integer, bindparam, cast, insert, literal, select
 
 from mediation import clock
 from mediation.extensions import db, socketio
@@ -33,10 +33,13 @@ _CASE, _ROOM_CASE = CaseOut(), RoomCaseOut()  # made once: a schema's constructi
 _EVENT_COLUMNS = ("case_id", "seq", "type", "actor", "payload", "created_at", "prev_hash", "hash")
 _INSERT_EVENT = insert(CaseEvent.__table__)
 _INSERT_MESSAGE = insert(WebhookMessage.__table__).returning(WebhookMessage.__table__.c.id)
-_INSERT_DELIVERY = insert(WebhookDelivery.__table__)
-_ENDPOINTS = WebhookEndpoint.__table__
-_ACTIVE_ENDPOINTS = select(_ENDPOINTS.c.id).where(_ENDPOINTS.c.platform_id == bindparam("platform_id"),
-                                                  _ENDPOINTS.c.active.is_(True)).order_by(_ENDPOINTS.c.id)
+_ENDPOINTS, _DELIVERIES = WebhookEndpoint.__table__, WebhookDelivery.__table__
+_INSERT_DELIVERIES = insert(_DELIVERIES).from_select(
+    ["message_id", "endpoint_id", "case_id", "state", "attempts", "next_attempt_at"],
+    select(cast(bindparam("message_id"), Integer), _ENDPOINTS.c.id, cast(bindparam("case_id"), Integer),
+           literal("pending"), literal(0), bindparam("at", type_=_DELIVERIES.c.next_attempt_at.type))
+    .where(_ENDPOINTS.c.platform_id == bindparam("platform_id"), _ENDPOINTS.c.active.is_(True))
+    .order_by(_ENDPOINTS.c.id))
 
 # Set after a commit that wrote outbox rows, so the deliverer starts at once instead of polling.
 _outbox_listeners: list = []
@@ -135,7 +138,7 @@ def _follow(run, case: Case, event: CaseEvent) -> None:
 
 
 def _write_outbox(run, case: Case, event: CaseEvent) -> None:
-    """The event's webhook message and a delivery per active endpoint: three statements, built once."""
+    """The event's webhook message and a delivery per active endpoint: two statements, built once."""
     body = json.dumps({
         "type": event.type,
         "timestamp": event.created_at.isoformat(),
@@ -144,12 +147,10 @@ def _write_outbox(run, case: Case, event: CaseEvent) -> None:
     message_id = run.execute(_INSERT_MESSAGE, {
         "msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,
         "type": event.type, "body": body, "created_at": event.created_at}).scalar_one()
-    endpoints = run.execute(_ACTIVE_ENDPOINTS, {"platform_id": case.platform_id}).scalars().all()
-    if not endpoints:
+    # One delivery per active endpoint, chosen by the INSERT itself.
+    if not run.execute(_INSERT_DELIVERIES, {"message_id": message_id, "case_id": case.id,
+                                            "platform_id": case.platform_id, "at": event.created_at}).rowcount:
         return
-    run.execute(_INSERT_DELIVERY, [
-        {"message_id": message_id, "endpoint_id": endpoint_id, "case_id": case.id, "state": "pending",
-         "attempts": 0, "next_attempt_at": event.created_at} for endpoint_id in endpoints])
     for listener in _outbox_listeners:
         uow.after_commit(listener)
 

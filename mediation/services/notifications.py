@@ -56,8 +56,13 @@ _PENDING_DIGEST = exists().where(
 _LAST_DIGEST_SENT = select(func.max(_NOTIFICATIONS.c.sent_at)).where(
     _NOTIFICATIONS.c.case_id == bindparam("case_id"), _NOTIFICATIONS.c.recipient == bindparam("recipient"),
     _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent")
+_LAST_SENT_TO_PARTY = select(func.max(_NOTIFICATIONS.c.sent_at)).where(
+    _NOTIFICATIONS.c.case_id == bindparam("case_id"),
+    _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
+    _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent").scalar_subquery()
+# One round trip per message: whether each party has a digest pending, and when the last one was sent.
 _PARTIES_AND_THEIR_DIGESTS = (select(_PARTIES.c.id, _PARTIES.c.role, _PARTIES.c.email,
-                                     _PENDING_DIGEST.label("pending"))
+                                     _PENDING_DIGEST.label("pending"), _LAST_SENT_TO_PARTY.label("last_sent"))
                               .where(_PARTIES.c.case_id == bindparam("case_id")))
 
 
@@ -102,7 +107,8 @@ def note_message(run, message: Message) -> None:
             continue
         if message.channel not in ("joint", f"caucus:{party.role}"):
             continue
-        due = max(now + DIGEST_GATHER, _last_digest(run, message.case_id, recipient) + DIGEST_EVERY)
+        last_sent = now - DIGEST_EVERY if party.last_sent is None else party.last_sent
+        due = max(now + DIGEST_GATHER, last_sent + DIGEST_EVERY)
         run.execute(_INSERT_NOTIFICATION, {"case_id": message.case_id, "recipient": recipient, "kind": DIGEST,
                                            "payload": {}, "created_at": now, "state": "pending", "attempts": 0,
                                            "next_attempt_at": due, "last_error": None})
@@ -112,11 +118,7 @@ def note_message(run, message: Message) -> None:
 def last_digest_sent(case_id: int, recipient: str):
     """When the last digest to `recipient` about the case went out (if never: long enough ago to hold
     nothing back)."""
-    return _last_digest(db.session, case_id, recipient)
-
-
-def _last_digest(run, case_id: int, recipient: str):
-    sent = run.execute(_LAST_DIGEST_SENT, {"case_id": case_id, "recipient": recipient}).scalar()
+    sent = db.session.execute(_LAST_DIGEST_SENT, {"case_id": case_id, "recipient": recipient}).scalar()
     return clock.now() - DIGEST_EVERY if sent is None else sent
 
 
