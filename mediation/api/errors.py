@@ -93,9 +93,15 @@ def http_error(error: HTTPException):
     if error.code == 422 and errors:
         message = _l("Some fields are not valid.")
     response, code = error_response(error.code, message, errors)
-    for name, value in (data.get("headers") or {}).items():
+    for name, value in [*protocol_headers(error), *(data.get("headers") or {}).items()]:
         response.headers[name] = value
     return response, code
+
+
+def protocol_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers the status itself calls for (Allow on 405, Content-Range on 416, WWW-Authenticate on 401),
+    which a body of our own must not lose."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
 
 
 def _flatten(messages: dict) -> dict:

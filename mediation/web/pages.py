@@ -93,5 +93,8 @@ def render_domain_error(error: DomainError):
 
 
 def render_http_error(error: HTTPException):
-    return render_template("error.html", title=f"{error.code} {error.name}", message=error.description), error.code
+    from mediation.api.errors import protocol_headers
+
+    return (render_template("error.html", title=f"{error.code} {error.name}", message=error.description),
+            error.code, protocol_headers(error))
 

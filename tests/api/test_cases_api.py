@@ -214,6 +214,11 @@ def test_a_wrong_method_is_a_json_405(client):
     assert response.get_json()["code"] == 405
 
 
+def test_a_405_names_the_methods_the_path_allows(client):
+    response = client.delete("/api/v1/cases")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
 @pytest.mark.parametrize("number", [0, 2**31, 2**63, 10**30], ids=["zero", "past-postgres-integer",
                                                                     "past-sqlite-integer", "huge"])
 @pytest.mark.parametrize(("method", "path"), [

@@ -124,6 +124,17 @@ def test_a_video_can_be_fetched_in_ranges(client, make_case):
     assert ranged.status_code == 206 and ranged.data == data[:8]
 
 
+def test_a_range_beyond_the_file_is_a_416_that_gives_the_files_length(client, make_case):
+    info = make_case()
+    data = mp4()
+    file_id = uploaded(client, info, data, "clip.mp4")
+    beyond = client.get(evidence_url(info, file_id),
+                        headers={**info.headers("buyer"), "Range": f"bytes={len(data) + 10}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+    assert beyond.get_json()["code"] == 416
+
+
 def test_an_unchanged_file_is_answered_not_modified(client, make_case):
     info = make_case()
     file_id = uploaded(client, info, pdf(), "invoice.pdf")

@@ -98,3 +98,10 @@ def test_an_unknown_time_zone_is_refused(client, app):
     app.config["WTF_CSRF_ENABLED"] = False
     response = client.post("/preferences/timezone", json={"timezone": "Mars/Olympus"})
     assert response.status_code == 422
+
+
+def test_a_wrong_method_on_a_page_is_an_error_page_that_names_the_allowed_methods(client):
+    response = client.put("/login")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+    assert response.mimetype == "text/html"
