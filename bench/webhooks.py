@@ -590,8 +590,13 @@ def cost_phase(fixture: dict, rounds: int, seconds: float, warmup: float) -> dic
     def no_webhook_outbox():
         return mock.patch.object(events, "_write_outbox", lambda run, case, event: None)
 
+    @contextlib.contextmanager
     def no_digest_outbox():
-        return mock.patch.object(notifications, "note_message", lambda run, message: None)
+        """No digest rows, and no digest bookkeeping read with the case either (the parties' ids only)."""
+        ids_only = (notifications.PARTY_DIGESTS[0],)
+        with mock.patch.object(notifications, "note_message", lambda run, message, parties=None: None), \
+                mock.patch.object(notifications, "PARTY_DIGESTS", ids_only):
+            yield
 
     chats, sent = fixture["chats"], iter(range(1, 10**9))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +68,26 @@ def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, conn
     else:
         ref = run.execute(_REF, {"case_id": case_id}).first()
     return policy.require(actor, action, ref, **context)
+
+
+def load_ref_and_parties(actor: Actor, case_id: int, action: Action, connection, columns: tuple,
+                         params: dict, **context):
+    """`load_ref`, and in the same round trip `columns` of the case's parties (one row per party, binding
+    `params`): the chat reads its digest bookkeeping this way. Returns (ref, the parties' rows)."""
+    rows = connection.execute(_ref_and_parties(columns), {
+        "party_id": getattr(actor, "party_id", None), "case_id": case_id, **params}).all()
+    ref = rows[0] if rows else None
+    if isinstance(actor, PartyActor) and actor.generation is not None:
+        _check_revocation(actor, ref and ref.generation)
+    return policy.require(actor, action, ref, **context), rows
+
+
+@functools.cache
+def _ref_and_parties(columns: tuple):
+    parties = Party.__table__
+    return (select(*_REF_COLUMNS, _PARTY_GENERATION.label("generation"), *columns)
+            .select_from(_CASES.join(parties, parties.c.case_id == _CASES.c.id))
+            .where(_CASES.c.id == bindparam("case_id")).order_by(parties.c.id))
 
 
 def _load_for_party(actor: PartyActor, case_id: int) -> Case | None:

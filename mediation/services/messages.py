@@ -20,9 +20,9 @@ from mediation import clock
 from mediation.errors import Invalid, InvalidTransition, NotFound
 from mediation.extensions import db
 from mediation.models import Case, CaseState, Message, ReadMarker
-from mediation.services import events, policy, uow, workflow
+from mediation.services import events, notifications, policy, uow, workflow
 from mediation.services.actors import Actor, PartyActor
-from mediation.services.cases import load, load_ref
+from mediation.services.cases import load, load_ref, load_ref_and_parties
 from mediation.services.policy import Action
 
 # Reads return plain rows (attribute access like a Message, none of an ORM instance's upkeep): opening
@@ -55,9 +55,13 @@ def send_message(actor: Actor, case_id: int, channel: str, body: str, client_id:
     """
     body = _clean(body)
     with uow.core_transaction() as connection:
-        ref = _load_case(actor, case_id, channel, connection)
+        # The case, who may post, and the parties' digest bookkeeping: one round trip.
+        ref, parties = load_ref_and_parties(actor, case_id, Action.SEND_MESSAGE, connection,
+                                            notifications.PARTY_DIGESTS, notifications.digest_params(),
+                                            channel=channel)
+        _require_open(ref, channel)
         if not _first_answer(ref, actor):
-            return _store(connection, ref, actor, channel, body, client_id, origin)
+            return _store(connection, ref, actor, channel, body, client_id, origin, parties)
     # The respondent's first words also move the case to negotiation: that takes the full (ORM) path.
     with uow.transaction():
         ref = _load_case(actor, case_id, channel)
@@ -70,11 +74,12 @@ def _first_answer(ref, actor: Actor) -> bool:
     return ref.state == CaseState.OPEN and isinstance(actor, PartyActor) and actor.role != ref.claimant_role
 
 
-def _store(run, ref, actor: Actor, channel: str, body: str, client_id: str, origin: str | None) -> Sent:
+def _store(run, ref, actor: Actor, channel: str, body: str, client_id: str, origin: str | None,
+           parties: list | None = None) -> Sent:
     message = _insert_once(run, ref, actor, channel, body, client_id)
     if message is None:
         return Sent(_stored(run, ref.id, actor, client_id), True, ref.id)
-    events.broadcast_message(message, run, skip=origin)
+    events.broadcast_message(message, run, skip=origin, parties=parties)
     return Sent(message, False, ref.id)
 
 
@@ -166,11 +171,15 @@ def mark_read(actor: Actor, case_id: int, channel: str, message_id: int) -> int:
 
 def _load_case(actor: Actor, case_id: int, channel: str, connection=None):
     case = load_ref(actor, case_id, Action.SEND_MESSAGE, connection=connection, channel=channel)
+    _require_open(case, channel)
+    return case
+
+
+def _require_open(case, channel: str) -> None:
     if not workflow.channel_open(case, channel):
         raise InvalidTransition(
             _l("The case is closed.") if case.state == CaseState.CLOSED
             else _l("Private channels open once a mediator is on the case."), state=case.state)
-    return case
 
 
 def _stored(run, case_id: int, actor: Actor, client_id: str):

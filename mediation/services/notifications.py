@@ -60,10 +60,17 @@ _LAST_SENT_TO_PARTY = select(func.max(_NOTIFICATIONS.c.sent_at)).where(
     _NOTIFICATIONS.c.case_id == bindparam("case_id"),
     _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
     _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent").scalar_subquery()
-# One round trip per message: whether each party has a digest pending, and when the last one was sent.
-_PARTIES_AND_THEIR_DIGESTS = (select(_PARTIES.c.id, _PARTIES.c.role, _PARTIES.c.email,
-                                     _PENDING_DIGEST.label("pending"), _LAST_SENT_TO_PARTY.label("last_sent"))
-                              .where(_PARTIES.c.case_id == bindparam("case_id")))
+# Per party of the case: whether a digest is pending, and when the last one was sent. The chat reads these
+# in the same query as the case it posts to (cases.load_ref_and_parties), so a message costs no extra round trip.
+PARTY_DIGESTS = (_PARTIES.c.id.label("party_id"), _PARTIES.c.role.label("party_role"),
+                 _PARTIES.c.email.label("party_email"), _PENDING_DIGEST.label("pending"),
+                 _LAST_SENT_TO_PARTY.label("last_sent"))
+_PARTIES_AND_THEIR_DIGESTS = select(*PARTY_DIGESTS).where(_PARTIES.c.case_id == bindparam("case_id"))
+
+
+def digest_params() -> dict:
+    """The values PARTY_DIGESTS binds besides the case id."""
+    return {"now": clock.now()}
 
 
 def on_mail_written(listener: Callable[[], None]) -> None:
@@ -92,20 +99,22 @@ def owed(run, case: Case, event: CaseEvent) -> None:
         _wake_after_commit()
 
 
-def note_message(run, message: Message) -> None:
+def note_message(run, message: Message, parties: list | None = None) -> None:
     """A chat message was stored: make sure each party who may read its channel (but its sender) has one
-    digest pending. `run` is the message's own transaction (a Connection or the session).
+    digest pending. `run` is the message's own transaction (a Connection or the session); `parties` are the
+    PARTY_DIGESTS rows read earlier in it, if any (else they are read here).
 
     An existing pending digest already covers this message. A new one is due after the gather time, and
     never sooner than 15 minutes after the last digest sent to that party about this case.
     """
     now = clock.now()
-    parties = run.execute(_PARTIES_AND_THEIR_DIGESTS, {"case_id": message.case_id, "now": now}).all()
+    if parties is None:
+        parties = run.execute(_PARTIES_AND_THEIR_DIGESTS, {"case_id": message.case_id, "now": now}).all()
     for party in parties:
-        recipient = f"party:{party.id}"
-        if party.pending or not party.email or recipient == message.sender:
+        recipient = f"party:{party.party_id}"
+        if party.pending or not party.party_email or recipient == message.sender:
             continue
-        if message.channel not in ("joint", f"caucus:{party.role}"):
+        if message.channel not in ("joint", f"caucus:{party.party_role}"):
             continue
         last_sent = now - DIGEST_EVERY if party.last_sent is None else party.last_sent
         due = max(now + DIGEST_GATHER, last_sent + DIGEST_EVERY)
