@@ -10,6 +10,8 @@ from mediation.api.auth import current_actor, current_platform
 from mediation.api.errors import documented_errors
 from mediation.errors import Invalid
 from mediation.schemas.case import (
+    CASE_OUT,
+    ROOM_CASE_OUT,
     ROOM_CASE_REF,
     CaseCreatedOut,
     CaseIn,
@@ -19,7 +21,6 @@ from mediation.schemas.case import (
     ExecutionIn,
     JoinLinkIn,
     JoinLinkOut,
-    RoomCaseOut,
 )
 from mediation.services import cases
 from mediation.services.actors import PlatformActor
@@ -32,12 +33,9 @@ def join_url(token: str) -> str:
     return url_for("web.join", token=token, _external=True)
 
 
-_CASE, _ROOM_CASE = CaseOut(), RoomCaseOut()
-
-
 def case_view(case, actor) -> dict:
     """The platform sees contacts and metadata; parties and staff see the room's view."""
-    return (_CASE if isinstance(actor, PlatformActor) else _ROOM_CASE).dump(case)
+    return (CASE_OUT if isinstance(actor, PlatformActor) else ROOM_CASE_OUT).dump(case)
 
 
 class _WithLinks:

@@ -12,7 +12,7 @@ from marshmallow import fields as ma_fields
 from werkzeug.exceptions import HTTPException
 
 from mediation.errors import Conflict, DomainError, InvalidTransition, plain
-from mediation.schemas.case import CaseOut, RoomCaseOut
+from mediation.schemas.case import CASE_OUT, ROOM_CASE_OUT
 from mediation.schemas.messages import localized
 from mediation.services import cases
 from mediation.services.actors import PlatformActor
@@ -120,5 +120,5 @@ def _current_case() -> dict | None:
     case = cases.current(case_id) if case_id else None
     if case is None:
         return None
-    schema = CaseOut() if isinstance(g.get("actor"), PlatformActor) else RoomCaseOut()
+    schema = CASE_OUT if isinstance(g.get("actor"), PlatformActor) else ROOM_CASE_OUT
     return schema.dump(case)

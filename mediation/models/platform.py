@@ -82,15 +82,12 @@ class WebhookEndpoint(db.Model):
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    def signing_secrets(self, now: datetime) -> list[str]:
-        """The secrets that sign a delivery made at `now`: the current one, and the previous one in its grace."""
-        return signing_secrets(self, now)
-
     platform: Mapped[Platform] = relationship(back_populates="endpoints")
 
 
 def signing_secrets(endpoint, now: datetime) -> list[str]:
-    """`WebhookEndpoint.signing_secrets` of an endpoint or of a row with its secret columns."""
+    """The secrets that sign a delivery made at `now` to `endpoint` (a WebhookEndpoint or a row with its secret
+    columns): the current one, and the previous one in its grace."""
     if endpoint.previous_secret and endpoint.previous_secret_until and now < endpoint.previous_secret_until:
         return [endpoint.secret, endpoint.previous_secret]
     return [endpoint.secret]

@@ -22,7 +22,7 @@ from mediation import clock, i18n
 from mediation.errors import DomainError, NotFound, Unauthenticated, plain
 from mediation.realtime import limits, presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
-from mediation.schemas.case import RoomCaseOut
+from mediation.schemas.case import ROOM_CASE_OUT
 from mediation.schemas.chat import ProposalOut, message_json
 from mediation.schemas.messages import localized
 from mediation.schemas.ruling import AppealOut, RulingOut
@@ -201,7 +201,7 @@ class CasesNamespace(Namespace):
         if not rejoin:
             emit("presence", {"case_id": data["case_id"], "role": actor.role, "name": getattr(actor, "name", ""),
                               "online": True, "roles": roles}, to=case_room(data["case_id"]), include_self=False)
-        return {"ok": True, "case": RoomCaseOut().dump(snapshot.case),
+        return {"ok": True, "case": ROOM_CASE_OUT.dump(snapshot.case),
                 "messages": [message_json(m) for m in snapshot.messages], "has_older": snapshot.has_older,
                 "proposals": ProposalOut(many=True).dump(snapshot.proposals),
                 "rulings": RulingOut(many=True).dump(snapshot.rulings),

@@ -115,6 +115,9 @@ class RoomCaseOut(_CaseBase):
                                       metadata={"description": "{id, name} of the mediator hearing an appeal"})
 
 
+# Made once, for everyone who dumps a case: constructing a schema costs more than a dump.
+CASE_OUT, ROOM_CASE_OUT = CaseOut(), RoomCaseOut()
+
 ROOM_CASE_REF = {"$ref": "#/components/schemas/RoomCaseOut"}
 
 

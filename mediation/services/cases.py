@@ -38,10 +38,7 @@ def load(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **contex
 
     A party's identity is re-checked here, inside the caller's transaction: revoked links stop at once.
     """
-    if isinstance(actor, PartyActor) and actor.generation is not None:
-        case = _load_for_party(actor, case_id)
-    else:
-        case = db.session.get(Case, case_id)
+    case = _load_for_party(actor, case_id) if _proven_party(actor) else db.session.get(Case, case_id)
     return policy.require(actor, action, case, **context)
 
 
@@ -62,12 +59,11 @@ def load_ref(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, conn
     for the chat's hot path, which only needs to know who may post where. Same checks, same errors.
     Runs on `connection` when given (uow.core_transaction), else on the session."""
     run = connection if connection is not None else db.session
-    if isinstance(actor, PartyActor) and actor.generation is not None:
+    if _proven_party(actor):
         ref = run.execute(_REF_FOR_PARTY, {"party_id": actor.party_id, "case_id": case_id}).first()
-        _check_revocation(actor, ref and ref.generation)
     else:
         ref = run.execute(_REF, {"case_id": case_id}).first()
-    return policy.require(actor, action, ref, **context)
+    return _checked(actor, action, ref, **context)
 
 
 def load_ref_and_parties(actor: Actor, case_id: int, action: Action, connection, columns: tuple,
@@ -76,10 +72,18 @@ def load_ref_and_parties(actor: Actor, case_id: int, action: Action, connection,
     `params`): the chat reads its digest bookkeeping this way. Returns (ref, the parties' rows)."""
     rows = connection.execute(_ref_and_parties(columns), {
         "party_id": getattr(actor, "party_id", None), "case_id": case_id, **params}).all()
-    ref = rows[0] if rows else None
-    if isinstance(actor, PartyActor) and actor.generation is not None:
+    return _checked(actor, action, rows[0] if rows else None, **context), rows
+
+
+def _proven_party(actor: Actor) -> bool:
+    return isinstance(actor, PartyActor) and actor.generation is not None
+
+
+def _checked(actor: Actor, action: Action, ref, **context):
+    """A ref row (with the party's `generation` when the actor is a proven party) past revocation and policy."""
+    if _proven_party(actor):
         _check_revocation(actor, ref and ref.generation)
-    return policy.require(actor, action, ref, **context), rows
+    return policy.require(actor, action, ref, **context)
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from mediation.extensions import db, socketio
 from mediation.models import Case, CaseEvent, Message, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from mediation.models.event_log import GENESIS
 from mediation.money import Money
-from mediation.schemas.case import CaseOut, RoomCaseOut
+from mediation.schemas.case import CASE_OUT, ROOM_CASE_OUT
 from mediation.schemas.chat import message_json
 from mediation.services import notifications, uow
 from mediation.services.actors import Actor
@@ -27,7 +27,6 @@ WEBHOOK_TYPES = frozenset({
     "ruling.issued", "case.appealed", "ruling.final", "case.withdrawn", "case.resolved", "case.closed",
 })
 
-_CASE, _ROOM_CASE = CaseOut(), RoomCaseOut()  # made once: a schema's construction costs more than a dump
 
 # Every event writes these; built once, since building a statement costs about as much as running it.
 _EVENT_COLUMNS = ("case_id", "seq", "type", "actor", "payload", "created_at", "prev_hash", "hash")
@@ -82,7 +81,7 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
     _follow(db.session, case, event)
     room_payload = {"type": type, "case_id": case.id, "seq": event.seq, "actor": event.actor,
                     "payload": payload, "created_at": event.created_at.isoformat(),
-                    "case": _ROOM_CASE.dump(case)}
+                    "case": ROOM_CASE_OUT.dump(case)}
     room = case_room(case.id) if channel in (None, "joint") else channel_room(case.id, channel)
     uow.after_commit(lambda: socketio.emit("case_event", room_payload, to=room, namespace=NAMESPACE))
     return event
@@ -143,7 +142,7 @@ def _write_outbox(run, case: Case, event: CaseEvent) -> None:
     body = json.dumps({
         "type": event.type,
         "timestamp": event.created_at.isoformat(),
-        "data": {"case": _CASE.dump(case), **event.payload},
+        "data": {"case": CASE_OUT.dump(case), **event.payload},
     }, separators=(",", ":"), ensure_ascii=False)
     message_id = run.execute(_INSERT_MESSAGE, {
         "msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,

@@ -46,20 +46,24 @@ _listeners: list[Callable[[], None]] = []
 _INSERT_NOTIFICATION = insert(_NOTIFICATIONS)
 
 # Built once: note_message runs for every chat message, and building the statement cost more than running it.
+_PARTY_RECIPIENT = literal("party:") + cast(_PARTIES.c.id, String)
 # A digest a worker holds now (leased) may have been written before this message: it does not cover it.
 _PENDING_DIGEST = exists().where(
     _NOTIFICATIONS.c.case_id == bindparam("case_id"),
-    _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
+    _NOTIFICATIONS.c.recipient == _PARTY_RECIPIENT,
     _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "pending",
     or_(_NOTIFICATIONS.c.leased_until.is_(None),
         _NOTIFICATIONS.c.leased_until <= bindparam("now", type_=_NOTIFICATIONS.c.leased_until.type)))
-_LAST_DIGEST_SENT = select(func.max(_NOTIFICATIONS.c.sent_at)).where(
-    _NOTIFICATIONS.c.case_id == bindparam("case_id"), _NOTIFICATIONS.c.recipient == bindparam("recipient"),
-    _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent")
-_LAST_SENT_TO_PARTY = select(func.max(_NOTIFICATIONS.c.sent_at)).where(
-    _NOTIFICATIONS.c.case_id == bindparam("case_id"),
-    _NOTIFICATIONS.c.recipient == literal("party:") + cast(_PARTIES.c.id, String),
-    _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent").scalar_subquery()
+
+
+def _last_digest_sent_to(recipient):
+    return select(func.max(_NOTIFICATIONS.c.sent_at)).where(
+        _NOTIFICATIONS.c.case_id == bindparam("case_id"), _NOTIFICATIONS.c.recipient == recipient,
+        _NOTIFICATIONS.c.kind == DIGEST, _NOTIFICATIONS.c.state == "sent")
+
+
+_LAST_DIGEST_SENT = _last_digest_sent_to(bindparam("recipient"))
+_LAST_SENT_TO_PARTY = _last_digest_sent_to(_PARTY_RECIPIENT).scalar_subquery()
 # Per party of the case: whether a digest is pending, and when the last one was sent. The chat reads these
 # in the same query as the case it posts to (cases.load_ref_and_parties), so a message costs no extra round trip.
 PARTY_DIGESTS = (_PARTIES.c.id.label("party_id"), _PARTIES.c.role.label("party_role"),

@@ -221,7 +221,8 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
     410 Gone disables the endpoint (the delivery waits for it to be enabled again, its attempt counted);
     429, 502, 504 or a Retry-After pause the whole endpoint until the retry, never sooner than asked.
     A result that comes back after the delivery was settled (its lease lapsed and another worker sent it
-    again) is logged but changes nothing: a late failure must not undo an arrival.
+    again) is logged but changes nothing: a late failure must not undo an arrival. An arrival takes the
+    short path (`_record_arrival`); failures, rarer, take the ORM's.
     """
     if _succeeded(status):
         _record_arrival(item, status, duration_ms)
@@ -236,9 +237,7 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
         if delivery.state != "pending":
             return
         delivery.last_status, delivery.last_error = status, error
-        if _succeeded(status):
-            delivery.state, delivery.delivered_at = "delivered", now
-        elif status == GONE:
+        if status == GONE:
             _disable_gone(delivery, now)
         elif delivery.attempts >= MAX_ATTEMPTS:
             delivery.state = "failed"

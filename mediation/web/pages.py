@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from mediation import security
 from mediation.errors import DomainError, Unauthenticated
-from mediation.schemas.case import RoomCaseOut
+from mediation.schemas.case import ROOM_CASE_OUT
 from mediation.schemas.chat import MessageOut, ProposalOut
 from mediation.schemas.ruling import AppealOut, RulebookVersionOut, RulingOut
 from mediation.services import access, cases, mediators, room, rulings
@@ -48,7 +48,7 @@ def case_room(case_id: int):
     version = rulings.case_rulebook(actor, case_id)
     rulebook = RulebookVersionOut().dump(version) if version is not None else None
     bootstrap = {
-        "case": RoomCaseOut().dump(snapshot.case),
+        "case": ROOM_CASE_OUT.dump(snapshot.case),
         "me": {"role": actor.role, "name": getattr(actor, "name", ""), "id": getattr(actor, "user_id", None)},
         "messages": MessageOut(many=True).dump(snapshot.messages),
         "has_older": snapshot.has_older,
