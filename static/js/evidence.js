@@ -139,6 +139,7 @@ async function loadFiles(channel) {
   if (!view.pagedBack) view.hasOlder = answer.has_older;
   view.loaded = true;
   renderFiles(channel);
+  renderRequests(); // a request answered with a file names it once this page has the file
 }
 
 async function loadOlderFiles() {

@@ -361,3 +361,42 @@ def test_the_seller_answers_the_buyers_requests_and_both_pages_follow(make_case,
         room.page.screenshot(path=SCREENSHOT.format(name=f"requests-{room.role}"), full_page=True)
     assert unexpected_errors(buyer) == [], "\n".join(buyer.errors)  # but the 422 provoked above
     assert seller.errors == [], "\n".join(seller.errors)
+
+
+def test_a_request_answered_with_a_file_names_the_file_even_when_the_file_list_arrives_last(
+        make_case, open_room, tmp_path):
+    case = make_case(reason="not_received")
+    buyer = open_room(case, "buyer")
+    seller = open_room(case, "seller")
+    wait_until_live(buyer, "seller")
+    wait_until_live(seller, "buyer")
+    ask = buyer.locator("#ask")
+    ask.get_by_label("What do you need?").select_option("delivery_proof")
+    ask.get_by_role("button", name="Ask", exact=True).click()
+    asked = seller.locator("#requests li.request.request-open")
+    expect(asked).to_have_count(1)
+
+    # The buyer's page gets its file lists only after it has shown the request answered.
+    held, released = [], []
+
+    def hold(route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    buyer.page.route(re.compile(r"/api/v1/cases/\d+/evidence\?"), hold)
+    asked.get_by_role("button", name=seller.label("strings", "req_answer_file")).click()
+    proof = tmp_path / "proof.png"
+    Image.new("RGB", (400, 300), (250, 250, 250)).save(proof, "PNG")
+    upload_file(seller, proof, "Signed for at the door")
+    answered = buyer.locator("#requests li.request-answered")
+    expect(answered.locator(".request-answer")).to_have_text(buyer.label("strings", "req_answered_file"))
+    assert held, "the buyer's page asked for no file list after the evidence was added"
+    released.append(True)
+    for route in held:
+        route.continue_()
+
+    expect(answered.locator(".request-answer")).to_contain_text("proof.png")
+    expect(files_of(buyer).filter(has_text="Signed for at the door")).to_have_count(1)
+    assert buyer.errors == [], "\n".join(buyer.errors)
