@@ -2,20 +2,24 @@
 (public, and each check reads the chain) per client address.
 
 Counters live in Redis when `REDIS_URL` is set, so a limit holds across every web process; otherwise in
-this process's memory (the one-process default). A refused request gets 429 with `Retry-After`: the API's
-JSON error shape for API calls, the error page for pages. Staff sign-in is also throttled by failed
-attempts (services/accounts.py); this limit bounds the rate of all attempts, failed or not.
+this process's memory (the one-process default, `ProcessMemoryStorage`). A refused request gets 429 with
+`Retry-After`: the API's JSON error shape for API calls, the error page for pages. Staff sign-in is also
+throttled by failed attempts (services/accounts.py); this limit bounds the rate of all attempts, failed or
+not.
 """
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits.storage import Storage
 
 from mediation.api.errors import error_response, is_api_request
 
@@ -52,10 +56,75 @@ def current_limit() -> str:
     return current_app.config[setting]
 
 
+class ProcessMemoryStorage(Storage):
+    """Fixed-window counters in this process's memory, for the one-process deployment.
+
+    limits' own memory storage expires counters from a timer thread it starts anew every 10 ms while
+    requests come in: at a few hundred API calls a second, a thread for every second call. Here a counter
+    past its window reads as zero, and a write drops the stale ones at most once a second; no thread."""
+
+    STORAGE_SCHEME = ["mediation-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
+                 clock: Callable[[], float] = time.time, **_options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._counters: dict[str, list] = {}  # key -> [count, end of its window]
+        self._next_sweep = 0.0
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = self.clock()
+        with self._lock:
+            self._sweep(now)
+            counter = self._counters.get(key)
+            if counter is None or counter[1] <= now:
+                counter = self._counters[key] = [0, now + expiry]
+            counter[0] += amount
+            return counter[0]
+
+    def get(self, key: str) -> int:
+        counter = self._counters.get(key)
+        return counter[0] if counter is not None and counter[1] > self.clock() else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = self.clock()
+        counter = self._counters.get(key)
+        return counter[1] if counter is not None and counter[1] > now else now
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int:
+        with self._lock:
+            cleared = len(self._counters)
+            self._counters.clear()
+            return cleared
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counters.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._counters)
+
+    def _sweep(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.SWEEP_SECONDS
+        for key in [key for key, (_count, ends) in self._counters.items() if ends <= now]:
+            del self._counters[key]
+
+
 def init_app(app: Flask) -> None:
     """A limiter of the app's own: Flask-Limiter keeps some settings (the key prefix, the strategy) from the
     first app an instance serves, and tests make many apps in one process."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "mediation-memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Flask-Limiter would stamp its own Retry-After on every limited response, over the one the sign-in
     # throttle sets on its 429; it goes under its own name, and our refusal sets the standard one.

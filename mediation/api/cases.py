@@ -53,7 +53,7 @@ class _WithLinks:
 
 @blp.route("/cases")
 class Cases(MethodView):
-    @blp.arguments(CaseListArgs, location="query")
+    @blp.arguments(CaseListArgs(), location="query")
     @blp.response(200, CasePageOut)
     @blp.doc(security=[{"apiKey": []}])
     @documented_errors(401, 403, 422)
@@ -62,7 +62,7 @@ class Cases(MethodView):
         items, next_cursor = cases.list_cases(current_platform(), **args)
         return {"items": items, "next_cursor": next_cursor}
 
-    @blp.arguments(CaseIn)
+    @blp.arguments(CaseIn())
     @blp.response(201, CaseCreatedOut)
     @blp.doc(security=[{"apiKey": []}], parameters=[{
         "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
@@ -94,7 +94,7 @@ def get_case(case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/join-links", methods=["POST"])
-@blp.arguments(JoinLinkIn)
+@blp.arguments(JoinLinkIn())
 @blp.response(201, JoinLinkOut)
 @blp.doc(security=[{"apiKey": []}])
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -106,7 +106,7 @@ def create_join_link(data, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/execution", methods=["POST"])
-@blp.arguments(ExecutionIn)
+@blp.arguments(ExecutionIn())
 @blp.response(200, CaseOut)
 @blp.doc(security=[{"apiKey": []}])
 @documented_errors(400, 401, 403, 404, 409, 413, 422)

@@ -61,7 +61,7 @@ def _upload_form() -> dict:
 
 
 @blp.route("/cases/<id:case_id>/evidence", methods=["GET"])
-@blp.arguments(EvidenceListArgs, location="query")
+@blp.arguments(EvidenceListArgs(), location="query")
 @blp.response(200, EvidencePageOut)
 @blp.doc(security=ROOM)
 @documented_errors(401, 403, 404, 422)
@@ -123,7 +123,7 @@ _file_route("thumbnail", "An image's thumbnail (at most 320 px, no metadata), in
 
 
 @blp.route("/cases/<id:case_id>/evidence/<id:evidence_id>/withdraw", methods=["POST"])
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, EvidenceAnswerOut)
 @blp.doc(security=ROOM)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)

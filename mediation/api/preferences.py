@@ -13,7 +13,7 @@ blp = Blueprint("api_preferences", __name__, url_prefix="/api/v1", description="
 
 
 @blp.route("/preferences", methods=["POST"])
-@blp.arguments(PreferencesIn)
+@blp.arguments(PreferencesIn())
 @blp.response(200, PreferencesOut)
 @blp.doc(security=[{"partyToken": []}, {"session": []}])
 @documented_errors(400, 401, 403, 404, 413, 422)

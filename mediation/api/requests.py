@@ -49,7 +49,7 @@ def list_requests(case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/requests", methods=["POST"])
-@blp.arguments(RequestIn)
+@blp.arguments(RequestIn())
 @blp.response(201, RequestAnswerOut)
 @blp.doc(security=ROOM)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -62,7 +62,7 @@ def create_request(data, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/requests/<id:request_id>/answer", methods=["POST"])
-@blp.arguments(RequestAnswerIn)
+@blp.arguments(RequestAnswerIn())
 @blp.response(200, RequestAnswerOut)
 @blp.doc(security=ROOM)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -97,7 +97,7 @@ def get_checklist(case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/checklist/<string:item>", methods=["POST"])
-@blp.arguments(ChecklistAnswerIn)
+@blp.arguments(ChecklistAnswerIn())
 @blp.response(201, ChecklistItemAnswerOut)
 @blp.doc(security=ROOM)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)

@@ -24,7 +24,7 @@ STAFF = [{"session": []}]  # the case's mediator, signed in
 
 
 @blp.route("/party-tokens", methods=["POST"])
-@blp.arguments(PartyTokenIn)
+@blp.arguments(PartyTokenIn())
 @blp.response(201, PartyTokenOut)
 @documented_errors(400, 401, 413, 422)
 def create_party_token(data):
@@ -34,7 +34,7 @@ def create_party_token(data):
 
 
 @blp.route("/cases/<id:case_id>/messages", methods=["GET"])
-@blp.arguments(HistoryArgs, location="query")
+@blp.arguments(HistoryArgs(), location="query")
 @blp.response(200, MessagePageOut)
 @blp.doc(security=PARTY)
 @documented_errors(401, 403, 404, 422)
@@ -45,7 +45,7 @@ def list_messages(args, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/messages", methods=["POST"])
-@blp.arguments(MessageIn)
+@blp.arguments(MessageIn())
 @blp.response(201, SentOut)
 @blp.doc(security=PARTY)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -71,7 +71,7 @@ def _answer(proposal, actor, case_id: int) -> dict:
 
 
 @blp.route("/cases/<id:case_id>/proposals", methods=["POST"])
-@blp.arguments(ProposalIn)
+@blp.arguments(ProposalIn())
 @blp.response(201, ProposalAnswerOut)
 @blp.doc(security=PARTY)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -101,7 +101,7 @@ _proposal_action("withdraw", proposals.withdraw_proposal, "Withdraw your own ope
 
 
 @blp.route("/cases/<id:case_id>/withdraw", methods=["POST"])
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, CaseAnswerOut)
 @blp.doc(security=PARTY)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -112,7 +112,7 @@ def withdraw_case(data, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/escalate", methods=["POST"])
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, CaseAnswerOut)
 @blp.doc(security=PARTY)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -123,7 +123,7 @@ def escalate_case(data, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/deadlines/extend", methods=["POST"])
-@blp.arguments(ExtendIn)
+@blp.arguments(ExtendIn())
 @blp.response(200, CaseAnswerOut)
 @blp.doc(security=STAFF)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)

@@ -31,7 +31,7 @@ def _with_case(key: str, value, actor, case_id: int) -> dict:
 
 
 @blp.route("/cases/<id:case_id>/recommendations", methods=["POST"])
-@blp.arguments(RecommendationIn)
+@blp.arguments(RecommendationIn())
 @blp.response(201, ProposalAnswerOut)
 @blp.doc(security=STAFF)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -66,7 +66,7 @@ def list_rulings(case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/rulings", methods=["POST"])
-@blp.arguments(RulingIn)
+@blp.arguments(RulingIn())
 @blp.response(201, RulingAnswerOut)
 @blp.doc(security=STAFF)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -79,7 +79,7 @@ def issue_ruling(data, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/appeals", methods=["POST"])
-@blp.arguments(AppealIn)
+@blp.arguments(AppealIn())
 @blp.response(201, AppealAnswerOut)
 @blp.doc(security=ROOM)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)
@@ -91,7 +91,7 @@ def appeal(data, case_id: int):
 
 
 @blp.route("/cases/<id:case_id>/appeals/<id:appeal_id>/decision", methods=["POST"])
-@blp.arguments(AppealDecisionIn)
+@blp.arguments(AppealDecisionIn())
 @blp.response(200, RulingAnswerOut)
 @blp.doc(security=STAFF)
 @documented_errors(400, 401, 403, 404, 409, 413, 422)

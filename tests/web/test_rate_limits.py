@@ -6,12 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from mediation.extensions import db
+from mediation.limits import ProcessMemoryStorage
 from mediation.models import Case
 from tests.conftest import REDIS_URL
 
@@ -79,6 +81,47 @@ def test_document_verification_is_limited_per_address(client):
 def test_pages_and_the_api_documentation_are_not_limited(client):
     assert {client.get("/api/v1/openapi.json").status_code for _ in range(5)} == {200}
     assert {client.get("/rules").status_code for _ in range(5)} == {200}
+
+
+# ---- in this process's memory (no Redis) ----------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_in_process_counter_counts_within_its_window_and_starts_again_after_it():
+    clock = FakeClock()
+    storage = ProcessMemoryStorage(clock=clock)
+    assert [storage.incr("api:key:a", 60) for _ in range(3)] == [1, 2, 3]
+    assert storage.get("api:key:a") == 3 and storage.get_expiry("api:key:a") == clock.now + 60
+    clock.now += 60
+    assert storage.get("api:key:a") == 0
+    assert storage.incr("api:key:a", 60) == 1
+
+
+def test_an_in_process_counter_past_its_window_is_dropped_by_a_later_write():
+    clock = FakeClock()
+    storage = ProcessMemoryStorage(clock=clock)
+    for address in range(100):
+        storage.incr(f"join:addr:10.0.0.{address}", 60)
+    clock.now += 61
+    storage.incr("join:addr:10.0.1.1", 60)
+    assert len(storage) == 1
+
+
+def test_the_one_process_limiter_starts_no_thread_per_request(app, client, make_platform, monkeypatch):
+    platform = make_platform()
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread.name))
+    statuses = {client.get("/api/v1/cases", headers=platform.headers).status_code for _ in range(3)}
+    assert statuses == {200}
+    assert started == []
+    assert isinstance(app.extensions["mediation_limiter"].storage, ProcessMemoryStorage)
 
 
 # ---- across processes, through Redis ---------------------------------------------------------------------
