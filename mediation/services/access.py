@@ -17,6 +17,7 @@ from mediation.errors import Unauthenticated
 from mediation.extensions import db
 from mediation.models import ApiKey, Party
 from mediation.models.platform import API_KEY_PREFIX, hash_api_key
+from mediation.services import uow
 from mediation.services.actors import PartyActor, PlatformActor
 
 PARTY_TOKEN_PREFIX = "pt_"
@@ -93,7 +94,8 @@ _API_KEY = select(_API_KEYS.c.platform_id, _API_KEYS.c.revoked_at).where(_API_KE
 def platform_from_api_key(key: str) -> PlatformActor:
     if not key.startswith(API_KEY_PREFIX):
         raise Unauthenticated(_l("This API key is not valid."))
-    api_key = db.session.execute(_API_KEY, {"key_hash": hash_api_key(key)}).first()
+    with uow.read_connection() as connection:
+        api_key = connection.execute(_API_KEY, {"key_hash": hash_api_key(key)}).first()
     if api_key is None or api_key.revoked_at is not None:
         raise Unauthenticated(_l("This API key is not valid or has been revoked."))
     return PlatformActor(api_key.platform_id)

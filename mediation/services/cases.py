@@ -120,9 +120,11 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
         raise Invalid(_l("The held amount must be in the case's currency."),
                       {"held_amount": [_l("Use the same currency as amount.")]})
     with uow.core_transaction() as connection:
-        earlier = idempotency_key and _earlier_case_id(connection, actor, idempotency_key, fingerprint)
+        platform = connection.execute(_PLATFORM_FOR_OPENING,
+                                      {"platform_id": actor.platform_id, "key": idempotency_key}).one()
+        earlier = idempotency_key and _earlier_case_id(platform, fingerprint)
         if not earlier:
-            case = _insert_case(connection, actor, data, held)
+            case = _insert_case(connection, platform, data, held)
             if idempotency_key:
                 connection.execute(_INSERT_IDEMPOTENCY_KEY, {
                     "platform_id": case.platform_id, "key": idempotency_key, "fingerprint": fingerprint,
@@ -134,19 +136,17 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
     return OpenedCase(case, _initial_tokens(case))
 
 
-def _earlier_case_id(connection, actor: PlatformActor, key: str, fingerprint: str) -> int | None:
+def _earlier_case_id(platform, fingerprint: str) -> int | None:
     """The case opened before under this Idempotency-Key, if any; Invalid if that was another request."""
-    row = connection.execute(_IDEMPOTENCY_KEY, {"platform_id": actor.platform_id, "key": key}).first()
-    if row is None:
+    if platform.earlier_case_id is None:
         return None
-    if row.fingerprint != fingerprint:
+    if platform.earlier_fingerprint != fingerprint:
         raise Invalid(_l("This Idempotency-Key was used with a different request body."),
                       {"Idempotency-Key": [_l("Already used for another request; use a new key.")]})
-    return row.case_id
+    return platform.earlier_case_id
 
 
-def _insert_case(connection, actor: PlatformActor, data: dict, held: Money | None) -> Case:
-    platform = connection.execute(_PLATFORM_FOR_OPENING, {"platform_id": actor.platform_id}).one()
+def _insert_case(connection, platform, data: dict, held: Money | None) -> Case:
     case = _new_case(platform, data, held)
     case.id = connection.execute(_INSERT_CASE, _columns(case, _CASE_COLUMNS)).scalar_one()
     for party in case.parties:
@@ -161,9 +161,21 @@ def _insert_case(connection, actor: PlatformActor, data: dict, held: Money | Non
 # ORM's unit of work cost more than the statements themselves). What it returns is a Case made in memory from
 # the values it inserted, never attached to a session.
 _PLATFORMS = Platform.__table__
+_KEYS = IdempotencyKey.__table__
+
+
+def _earlier(column):
+    """What the platform's Idempotency-Key (bound as `key`) stored, NULL for a new key or none."""
+    return (select(column).where(_KEYS.c.platform_id == _PLATFORMS.c.id, _KEYS.c.key == bindparam("key"))
+            .scalar_subquery())
+
+
+# The platform, its rulebook version in force and what an Idempotency-Key stored before: one query.
 _PLATFORM_FOR_OPENING = select(
     _PLATFORMS.c.id, _PLATFORMS.c.response_days,
     rulebooks.version_in_force(_PLATFORMS.c.rulebook_id).label("rulebook_version_id"),
+    _earlier(_KEYS.c.case_id).label("earlier_case_id"),
+    _earlier(_KEYS.c.fingerprint).label("earlier_fingerprint"),
 ).where(_PLATFORMS.c.id == bindparam("platform_id"))
 
 
@@ -202,11 +214,6 @@ def _new_case(platform, data: dict, held: Money | None) -> Case:
 
 def _columns(row, columns: tuple[tuple[str, str], ...]) -> dict:
     return {column: getattr(row, attribute) for column, attribute in columns}
-
-
-_KEYS = IdempotencyKey.__table__
-_IDEMPOTENCY_KEY = select(_KEYS.c.fingerprint, _KEYS.c.case_id).where(
-    _KEYS.c.platform_id == bindparam("platform_id"), _KEYS.c.key == bindparam("key"))
 
 
 def _initial_tokens(case: Case) -> dict[str, str]:

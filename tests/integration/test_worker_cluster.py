@@ -240,6 +240,13 @@ def attempt_statuses() -> dict[int, list[int | None]]:
     return dict(statuses)
 
 
+def attempt_log(delivery_id: int) -> list[tuple]:
+    """One delivery's attempts as the worker logged them: when, status, error (for a failure message)."""
+    return list(db.session.execute(select(DeliveryAttempt.attempted_at, DeliveryAttempt.status_code,
+                                          DeliveryAttempt.error).where(DeliveryAttempt.delivery_id == delivery_id)
+                                   .order_by(DeliveryAttempt.id)))
+
+
 def wait_until_delivered(count: int, seconds: float, receiver: Receiver, running: list[Worker]) -> None:
     """Until `count` deliveries are settled as delivered; fails after `seconds` with the counts."""
     deadline = time.monotonic() + seconds
@@ -334,7 +341,8 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_arrives_again_wi
     assert all(verifies(r, platform.webhook_secret) for r in receiver.requests)
     assert per_case(receiver.answered(), "id") == written, "a case's events arrived out of order"
     rows = deliveries()
-    assert Counter((state, attempts) for _id, state, attempts, _msg in rows) == {("delivered", 1): len(rows)}
+    assert Counter((state, attempts) for _id, state, attempts, _msg in rows) == {("delivered", 1): len(rows)}, \
+        {row.msg_id: (row.state, attempt_log(row.id)) for row in rows if row.attempts != 1}
     # The log holds the attempts whose answer was recorded: the killed worker never had one to record.
     assert attempt_statuses()[row.id] == [204]
     assert all(statuses == [204] for statuses in attempt_statuses().values())
