@@ -5,6 +5,7 @@ party's link generation; bumping the generation revokes every link and token iss
 """
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -24,7 +25,13 @@ PARTY_TOKEN_PREFIX = "pt_"
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"mediation.{purpose}")
+    return _serializer_for(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _serializer_for(secret: str, purpose: str) -> URLSafeSerializer:
+    """Built once per key and purpose: every case opened signs two links, every join checks one."""
+    return URLSafeSerializer(secret, salt=f"mediation.{purpose}")
 
 
 def _sign(purpose: str, party: Party, expires_at: datetime) -> str:

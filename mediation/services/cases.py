@@ -17,6 +17,7 @@ from mediation.models import Case, CaseEvent, CaseState, IdempotencyKey, Party, 
 from mediation.models.case import new_reference
 from mediation.models.event_log import canonical_json
 from mediation.money import Money
+from mediation.schemas.case import CASE_OUT
 from mediation.schemas.ids import MAX_ID
 from mediation.services import access, events, policy, rulebooks, uow, workflow
 from mediation.services.actors import Actor, PartyActor, PlatformActor
@@ -31,6 +32,7 @@ class OpenedCase:
     case: Case
     join_tokens: dict[str, str]
     replayed: bool = False
+    case_json: dict | None = None  # a new case as its case.opened webhook carries it (CASE_OUT), dumped once
 
 
 def load(actor: Actor, case_id: int, action: Action = Action.VIEW_CASE, **context) -> Case:
@@ -129,11 +131,13 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
                 connection.execute(_INSERT_IDEMPOTENCY_KEY, {
                     "platform_id": case.platform_id, "key": idempotency_key, "fingerprint": fingerprint,
                     "case_id": case.id, "created_at": case.created_at})
-            events.record_opening(connection, case, actor, {"reason": case.reason, "amount": case.amount})
+            case_json = CASE_OUT.dump(case)
+            events.record_opening(connection, case, actor, {"reason": case.reason, "amount": case.amount},
+                                  case_json)
     if earlier:
         case = db.session.get(Case, earlier)
         return OpenedCase(case, _initial_tokens(case), replayed=True)
-    return OpenedCase(case, _initial_tokens(case))
+    return OpenedCase(case, _initial_tokens(case), case_json=case_json)
 
 
 def _earlier_case_id(platform, fingerprint: str) -> int | None:

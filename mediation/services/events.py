@@ -87,8 +87,10 @@ def record(case: Case, type: str, actor: Actor, payload: dict[str, Any] | None =
     return event
 
 
-def record_opening(connection: Connection, case: Case, actor: Actor, payload: dict[str, Any]) -> CaseEvent:
-    """`case.opened`, the first event of a case that `connection` has just inserted (with its parties).
+def record_opening(connection: Connection, case: Case, actor: Actor, payload: dict[str, Any],
+                   case_json: dict[str, Any]) -> CaseEvent:
+    """`case.opened`, the first event of a case that `connection` has just inserted (with its parties);
+    `case_json` is the case as CASE_OUT dumps it, which the command also answers with.
 
     The opening command writes through Core statements built once (services/cases.py): the chain starts at
     GENESIS, so there is nothing to read first; and nobody can be in the room of a case that exists only
@@ -98,7 +100,7 @@ def record_opening(connection: Connection, case: Case, actor: Actor, payload: di
                       created_at=case.created_at, prev_hash=GENESIS)
     event.hash = event.compute_hash()
     connection.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _EVENT_COLUMNS})
-    _follow(connection, case, event)
+    _follow(connection, case, event, case_json)
     return event
 
 
@@ -129,20 +131,20 @@ def broadcast_message(message: Message, run, skip: str | None = None, parties: l
     uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE, skip_sid=skip))
 
 
-def _follow(run, case: Case, event: CaseEvent) -> None:
+def _follow(run, case: Case, event: CaseEvent, case_json: dict[str, Any] | None = None) -> None:
     """What every event writes besides itself, on `run` (the session or the command's Connection): its
     webhook and its e-mails."""
     if event.type in WEBHOOK_TYPES:
-        _write_outbox(run, case, event)
+        _write_outbox(run, case, event, case_json)
     notifications.owed(run, case, event)
 
 
-def _write_outbox(run, case: Case, event: CaseEvent) -> None:
+def _write_outbox(run, case: Case, event: CaseEvent, case_json: dict[str, Any] | None = None) -> None:
     """The event's webhook message and a delivery per active endpoint: two statements, built once."""
     body = json.dumps({
         "type": event.type,
         "timestamp": event.created_at.isoformat(),
-        "data": {"case": CASE_OUT.dump(case), **event.payload},
+        "data": {"case": CASE_OUT.dump(case) if case_json is None else case_json, **event.payload},
     }, separators=(",", ":"), ensure_ascii=False)
     message_id = run.execute(_INSERT_MESSAGE, {
         "msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,

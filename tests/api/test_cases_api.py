@@ -1,6 +1,8 @@
 """The platform API: opening, listing and reading cases, join links, execution; every error path."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mediation.extensions import db
@@ -42,6 +44,14 @@ def test_a_platform_opens_a_case_and_gets_join_links(client, platform):
     assert body["join_urls"]["buyer"].startswith("http://localhost/join/")
     assert body["seller"]["locale"] == "zh_Hans_CN"
     assert body["metadata"] == {"order_url": "https://shop.example/o/1"}
+
+
+def test_the_case_opened_webhook_carries_the_case_the_api_answered_with(client, platform):
+    answer = client.post("/api/v1/cases", json=case_body(), headers=platform.headers).get_json()
+    [message] = db.session.query(WebhookMessage).all()
+    webhook = json.loads(message.body)
+    assert webhook["type"] == "case.opened"
+    assert webhook["data"]["case"] == {key: value for key, value in answer.items() if key != "join_urls"}
 
 
 def test_yen_amounts_have_no_decimals(client, platform):
