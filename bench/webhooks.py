@@ -588,7 +588,7 @@ def cost_phase(fixture: dict, rounds: int, seconds: float, warmup: float) -> dic
     from mediation.services import events, messages, notifications
 
     def no_webhook_outbox():
-        return mock.patch.object(events, "_write_outbox", lambda run, case, event: None)
+        return mock.patch.object(events, "_write_outbox", lambda run, case, event, case_json=None: None)
 
     @contextlib.contextmanager
     def no_digest_outbox():

@@ -135,11 +135,9 @@ def still_ours(item: Claimed) -> bool:
     one, so to a slow receiver its last deliveries could go out after their lease lapsed and another worker
     had already delivered them and the next events of their case: the stale copy would then arrive after
     its successors. A claim with too little time left is renewed if nobody took it over, else given up."""
-    lease = current_app.config["WEBHOOK_LEASE_SECONDS"]
-    needed = current_app.config["WEBHOOK_TIMEOUT_SECONDS"] * 2 + 5  # connect and read timeouts, and a margin
-    if item.leased_until is None or time.monotonic() - item.claimed_at + needed < lease:
+    if not _lease_short(item):
         return True
-    renewed = clock.now() + timedelta(seconds=lease)
+    renewed = clock.now() + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
     with uow.transaction():
         taken = db.session.execute(
             update(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id, WebhookDelivery.state == "pending",
@@ -149,6 +147,13 @@ def still_ours(item: Claimed) -> bool:
         return False
     item.leased_until, item.claimed_at = renewed, time.monotonic()
     return True
+
+
+def _lease_short(item: Claimed) -> bool:
+    """Whether the claim could lapse before one more request is over."""
+    needed = current_app.config["WEBHOOK_TIMEOUT_SECONDS"] * 2 + 5  # connect and read timeouts, and a margin
+    return (item.leased_until is not None
+            and time.monotonic() - item.claimed_at + needed >= current_app.config["WEBHOOK_LEASE_SECONDS"])
 
 
 def send(item: Claimed, http: requests.Session) -> Result:
@@ -168,7 +173,8 @@ def send(item: Claimed, http: requests.Session) -> Result:
     retry_after = None
     try:
         with http.post(item.url, data=item.body.encode(), headers=headers, allow_redirects=False,
-                       timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], stream=True) as response:
+                       timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], stream=True,
+                       **_environment(item.url)) as response:
             status = response.status_code
             answer = _read_answer(response)
             error = None if _succeeded(status) else f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}"[:500]
@@ -177,6 +183,22 @@ def send(item: Claimed, http: requests.Session) -> Result:
     except requests.RequestException as exc:
         status, error = None, f"{type(exc).__name__}: {exc}"[:500]
     return Result(status, error, int((time.monotonic() - started) * 1000), retry_after)
+
+
+def new_session() -> requests.Session:
+    """The deliverer's HTTP session. It does not read the environment on every request (requests scans
+    os.environ for proxies each time, a tenth of a delivery's CPU); `_environment` reads it once per URL."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+@functools.lru_cache(maxsize=1024)
+def _environment(url: str) -> dict:
+    """The proxies and CA bundle the environment sets for `url` (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE…),
+    as requests itself would read them."""
+    settings = requests.Session().merge_environment_settings(url, {}, None, None, None)
+    return {key: settings[key] for key in ("proxies", "verify", "cert")}
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -221,11 +243,11 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
     410 Gone disables the endpoint (the delivery waits for it to be enabled again, its attempt counted);
     429, 502, 504 or a Retry-After pause the whole endpoint until the retry, never sooner than asked.
     A result that comes back after the delivery was settled (its lease lapsed and another worker sent it
-    again) is logged but changes nothing: a late failure must not undo an arrival. An arrival takes the
-    short path (`_record_arrival`); failures, rarer, take the ORM's.
+    again) is logged but changes nothing: a late failure must not undo an arrival. Arrivals take the short
+    path (`record_arrivals`); failures, rarer, take the ORM's.
     """
     if _succeeded(status):
-        _record_arrival(item, status, duration_ms)
+        record_arrivals([Arrival(item, status, duration_ms, clock.now())])
         return
     with uow.transaction():
         delivery = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id)
@@ -248,24 +270,41 @@ def record_result(item: Claimed, status: int | None, error: str | None, duration
                 delivery.endpoint.paused_until = delivery.next_attempt_at
 
 
-def _record_arrival(item: Claimed, status: int, duration_ms: int) -> None:
-    """The common case, in two statements built once: the attempt, and the delivery settled (unless it was
-    settled already, when only its attempt count moves)."""
-    values = {"delivery_id": item.delivery_id, "now": clock.now(), "status": status}
+@dataclass
+class Arrival:
+    item: Claimed
+    status: int
+    duration_ms: int
+    at: datetime  # when the answer came
+
+
+def record_arrivals(arrivals: list[Arrival]) -> None:
+    """Arrivals in one transaction, however many: their attempts in one INSERT, the deliveries settled by
+    one UPDATE per status (nearly always one). A delivery settled already (its lease lapsed and another
+    worker sent it too) only has its attempt counted."""
+    if not arrivals:
+        return
     with uow.core_transaction() as connection:
-        connection.execute(_INSERT_ATTEMPT, {"delivery_id": item.delivery_id, "attempted_at": values["now"],
-                                             "status_code": status, "error": None, "duration_ms": duration_ms})
-        if not connection.execute(_SETTLE_ARRIVED, values).rowcount:
-            connection.execute(_COUNT_LATE_ATTEMPT, values)
+        connection.execute(_INSERT_ATTEMPT, [
+            {"delivery_id": a.item.delivery_id, "attempted_at": a.at, "status_code": a.status, "error": None,
+             "duration_ms": a.duration_ms} for a in arrivals])
+        settled: set[int] = set()
+        for status in {a.status for a in arrivals}:
+            ids = [a.item.delivery_id for a in arrivals if a.status == status]
+            settled.update(connection.execute(_SETTLE_ARRIVED, {"ids": ids, "status": status,
+                                                                "now": arrivals[-1].at}).scalars())
+        if late := [a.item.delivery_id for a in arrivals if a.item.delivery_id not in settled]:
+            connection.execute(_COUNT_LATE_ATTEMPTS, {"ids": late})
 
 
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)
 _SETTLE_ARRIVED = (update(_DELIVERIES)
-                   .where(_DELIVERIES.c.id == bindparam("delivery_id"), _DELIVERIES.c.state == "pending")
+                   .where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)), _DELIVERIES.c.state == "pending")
                    .values(attempts=_DELIVERIES.c.attempts + 1, state="delivered", delivered_at=_NOW,
-                           last_status=bindparam("status"), last_error=None))
-_COUNT_LATE_ATTEMPT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
-                       .values(attempts=_DELIVERIES.c.attempts + 1))
+                           last_status=bindparam("status"), last_error=None)
+                   .returning(_DELIVERIES.c.id))
+_COUNT_LATE_ATTEMPTS = (update(_DELIVERIES).where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+                        .values(attempts=_DELIVERIES.c.attempts + 1))
 
 
 def _disable_gone(delivery: WebhookDelivery, now: datetime) -> None:
@@ -282,20 +321,33 @@ def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
     Claims in rounds: an event that arrives releases the next one of its case for the following round,
     so one pass empties a case's queue; a failure waits for its retry. Stops after a round with no
     arrival (nothing more can be due until the clock moves or a new event is written).
+
+    A round's arrivals go on record together at its end (one commit, not one each), or sooner when their
+    claims could lapse first. A worker that dies before then has them sent again, with their webhook-ids.
     """
-    session = http or requests.Session()
+    session = http or new_session()
     attempted = 0
     try:
         while claimed := claim_due(limit):
-            arrived = 0
-            for item in claimed:
-                if not still_ours(item):
-                    continue
-                result = send(item, session)
-                record_result(item, result.status, result.error, result.duration_ms, result.retry_after)
-                arrived += _succeeded(result.status)
-                attempted += 1
-            if not arrived:
+            arrived: list[Arrival] = []
+            arrivals = 0
+            try:
+                for item in claimed:
+                    if arrived and _lease_short(arrived[0].item):
+                        record_arrivals(arrived)
+                        arrived = []
+                    if not still_ours(item):
+                        continue
+                    result = send(item, session)
+                    attempted += 1
+                    if _succeeded(result.status):
+                        arrived.append(Arrival(item, result.status, result.duration_ms, clock.now()))
+                        arrivals += 1
+                    else:
+                        record_result(item, result.status, result.error, result.duration_ms, result.retry_after)
+            finally:
+                record_arrivals(arrived)
+            if not arrivals:
                 break
     finally:
         if http is None:
@@ -305,7 +357,7 @@ def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
 
 def run_forever(app, stop: threading.Event, idle_seconds: float = 1.0) -> None:
     """The deliverer loop, for the background thread and for `flask mediation deliver-webhooks`."""
-    http = requests.Session()
+    http = new_session()
     while not stop.is_set():
         # Clear before the pass, not after the wait: a commit that lands during the pass then makes the
         # wait return at once instead of its wake-up being wiped out.
