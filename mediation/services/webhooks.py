@@ -355,9 +355,16 @@ def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
     return attempted
 
 
+# After a pass that delivered something, more may come due in moments without a wake-up in this process (the
+# next events of cases another worker is delivering, once its round is on record): the wait starts this short
+# and doubles up to `idle_seconds`.
+_SHORT_WAIT = 0.01
+
+
 def run_forever(app, stop: threading.Event, idle_seconds: float = 1.0) -> None:
     """The deliverer loop, for the background thread and for `flask mediation deliver-webhooks`."""
     http = new_session()
+    wait = idle_seconds
     while not stop.is_set():
         # Clear before the pass, not after the wait: a commit that lands during the pass then makes the
         # wait return at once instead of its wake-up being wiped out.
@@ -368,8 +375,11 @@ def run_forever(app, stop: threading.Event, idle_seconds: float = 1.0) -> None:
         except Exception:
             log.exception("webhook delivery pass failed")
             busy = 0
-        if not busy:
-            wake.wait(idle_seconds)
+        if busy:
+            wait = _SHORT_WAIT
+            continue
+        wake.wait(wait)
+        wait = min(wait * 2, idle_seconds)
     http.close()
 
 

@@ -4,14 +4,16 @@ verifies every delivery with the `standardwebhooks` package, as a platform would
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from mediation import clock
 from mediation.extensions import db
 from mediation.models import WebhookDelivery, WebhookMessage
 from mediation.services import cases, proposals, webhooks
@@ -265,4 +267,28 @@ def test_the_background_deliverer_is_woken_by_a_commit(receiver, platform, make_
         worker.join(WAIT)
     assert not worker.is_alive()
     assert types(receiver.delivered(info.id)) == ["case.opened"]
+
+
+def test_after_delivering_the_background_deliverer_looks_again_within_moments(receiver, platform, make_case, app,
+                                                                              frozen_clock):
+    stop = threading.Event()
+    worker = threading.Thread(target=webhooks.run_forever, args=(app, stop), kwargs={"idle_seconds": 600},
+                              daemon=True)
+    worker.start()
+    try:
+        make_case(platform=platform)
+        assert receiver.wait_for_delivered(1)
+        deadline = time.monotonic() + WAIT
+        while db.session.scalar(select(WebhookDelivery.state)) != "delivered" and time.monotonic() < deadline:
+            db.session.rollback()  # the arrival goes on record just after the receiver answered
+            time.sleep(0.01)
+        # Due again by another process's commit (as an admin's redeliver there): no wake-up reaches this one.
+        with db.engine.begin() as connection:
+            connection.execute(update(WebhookDelivery).values(state="pending", next_attempt_at=clock.now()))
+        assert receiver.wait_for_delivered(2)  # within WAIT, not the 600 s an idle worker waits
+    finally:
+        stop.set()
+        webhooks.wake.set()
+        worker.join(WAIT)
+    assert not worker.is_alive()
 
