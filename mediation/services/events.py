@@ -8,7 +8,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, cast, insert, literal, select
+from sqlalchemy import Connection, Integer, bindparam, cast, insert, literal, select, true
 
 from mediation import clock
 from mediation.extensions import db, socketio
@@ -31,14 +31,29 @@ WEBHOOK_TYPES = frozenset({
 # Every event writes these; built once, since building a statement costs about as much as running it.
 _EVENT_COLUMNS = ("case_id", "seq", "type", "actor", "payload", "created_at", "prev_hash", "hash")
 _INSERT_EVENT = insert(CaseEvent.__table__)
-_INSERT_MESSAGE = insert(WebhookMessage.__table__).returning(WebhookMessage.__table__.c.id)
-_ENDPOINTS, _DELIVERIES = WebhookEndpoint.__table__, WebhookDelivery.__table__
-_INSERT_DELIVERIES = insert(_DELIVERIES).from_select(
-    ["message_id", "endpoint_id", "case_id", "state", "attempts", "next_attempt_at"],
-    select(cast(bindparam("message_id"), Integer), _ENDPOINTS.c.id, cast(bindparam("case_id"), Integer),
-           literal("pending"), literal(0), bindparam("at", type_=_DELIVERIES.c.next_attempt_at.type))
-    .where(_ENDPOINTS.c.platform_id == bindparam("platform_id"), _ENDPOINTS.c.active.is_(True))
-    .order_by(_ENDPOINTS.c.id))
+_MESSAGES, _ENDPOINTS, _DELIVERIES = WebhookMessage.__table__, WebhookEndpoint.__table__, WebhookDelivery.__table__
+_MESSAGE_COLUMNS = ("msg_id", "platform_id", "case_id", "type", "body", "created_at")
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+
+
+def _insert_deliveries(message_id, message=None) -> Any:
+    """A delivery of message `message_id` to each active endpoint of the platform, chosen by the INSERT."""
+    chosen = (select(message_id, _ENDPOINTS.c.id, cast(bindparam("case_id"), Integer),
+                     literal("pending"), literal(0), bindparam("at", type_=_DELIVERIES.c.next_attempt_at.type))
+              .where(_ENDPOINTS.c.platform_id == bindparam("platform_id"), _ENDPOINTS.c.active.is_(True))
+              .order_by(_ENDPOINTS.c.id))
+    if message is not None:
+        chosen = chosen.select_from(message.join(_ENDPOINTS, true()))
+    return insert(_DELIVERIES).from_select(
+        ["message_id", "endpoint_id", "case_id", "state", "attempts", "next_attempt_at"], chosen)
+
+
+_INSERT_DELIVERIES = _insert_deliveries(cast(bindparam("message_id"), Integer))
+# PostgreSQL takes both in one statement (the message's INSERT as a CTE, which runs whether or not any
+# endpoint is chosen): one round trip, not two.
+_MESSAGE_ROW = (insert(_MESSAGES).values({c: bindparam(c, type_=_MESSAGES.c[c].type) for c in _MESSAGE_COLUMNS})
+                .returning(_MESSAGES.c.id).cte("message"))
+_INSERT_OUTBOX = _insert_deliveries(_MESSAGE_ROW.c.id, _MESSAGE_ROW).add_cte(_MESSAGE_ROW)
 
 # Set after a commit that wrote outbox rows, so the deliverer starts at once instead of polling.
 _outbox_listeners: list = []
@@ -146,12 +161,15 @@ def _write_outbox(run, case: Case, event: CaseEvent, case_json: dict[str, Any] |
         "timestamp": event.created_at.isoformat(),
         "data": {"case": CASE_OUT.dump(case) if case_json is None else case_json, **event.payload},
     }, separators=(",", ":"), ensure_ascii=False)
-    message_id = run.execute(_INSERT_MESSAGE, {
-        "msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,
-        "type": event.type, "body": body, "created_at": event.created_at}).scalar_one()
-    # One delivery per active endpoint, chosen by the INSERT itself.
-    if not run.execute(_INSERT_DELIVERIES, {"message_id": message_id, "case_id": case.id,
-                                            "platform_id": case.platform_id, "at": event.created_at}).rowcount:
+    message = {"msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,
+               "type": event.type, "body": body, "created_at": event.created_at}
+    deliveries = {"case_id": case.id, "platform_id": case.platform_id, "at": event.created_at}
+    if db.engine.dialect.name == "postgresql":
+        written = run.execute(_INSERT_OUTBOX, {**message, **deliveries}).rowcount
+    else:
+        message_id = run.execute(_INSERT_MESSAGE, message).scalar_one()
+        written = run.execute(_INSERT_DELIVERIES, {"message_id": message_id, **deliveries}).rowcount
+    if not written:
         return
     for listener in _outbox_listeners:
         uow.after_commit(listener)
