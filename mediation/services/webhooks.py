@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from mediation import clock
 from mediation.errors import InvalidTransition, NotFound
@@ -111,30 +111,26 @@ _LEASE = (update(_DELIVERIES).where(_DELIVERIES.c.id.in_(bindparam("ids", expand
 def _due_statement(dialect: str, limit: int):
     """Built once: the worker runs it several times a second.
 
-    The due heads of their queues are chosen (and locked) first, by id alone; only those few are joined to
-    their messages and endpoints. Joined first, a backlog of thousands made every claim read every pending
-    message's body."""
-    earlier = _DELIVERIES.alias("earlier")
-    blocked = exists().where(earlier.c.endpoint_id == _DELIVERIES.c.endpoint_id,
-                             earlier.c.case_id == _DELIVERIES.c.case_id,
-                             earlier.c.state == "pending", earlier.c.id < _DELIVERIES.c.id)
-    heads = (select(_DELIVERIES.c.id)
+    A queue's head is its lowest pending id: one grouped pass over the pending deliveries finds every head,
+    so no plan can compare each pending delivery with every other (which a "no earlier pending delivery"
+    test did when the statistics still said nothing was pending: after an outage, the moment it matters).
+    """
+    heads = (select(func.min(_DELIVERIES.c.id)).where(_DELIVERIES.c.state == "pending")
+             .group_by(_DELIVERIES.c.endpoint_id, _DELIVERIES.c.case_id))
+    query = (select(_DELIVERIES.c.id, _DELIVERIES.c.attempts, _MESSAGES.c.msg_id, _MESSAGES.c.body,
+                    _ENDPOINTS.c.url, _ENDPOINTS.c.secret, _ENDPOINTS.c.previous_secret,
+                    _ENDPOINTS.c.previous_secret_until)
+             .join_from(_DELIVERIES, _MESSAGES, _MESSAGES.c.id == _DELIVERIES.c.message_id)
              .join(_ENDPOINTS, _ENDPOINTS.c.id == _DELIVERIES.c.endpoint_id)
-             .where(_DELIVERIES.c.state == "pending", _DELIVERIES.c.next_attempt_at <= _NOW, ~blocked,
+             .where(_DELIVERIES.c.id.in_(heads), _DELIVERIES.c.next_attempt_at <= _NOW,
                     # A disabled endpoint's deliveries wait (in order) until it is enabled again; nothing is
                     # dropped. A paused one's wait until the pause ends.
                     _ENDPOINTS.c.active.is_(True),
                     or_(_ENDPOINTS.c.paused_until.is_(None), _ENDPOINTS.c.paused_until <= _NOW))
              .order_by(_DELIVERIES.c.next_attempt_at, _DELIVERIES.c.id).limit(limit))
     if dialect == "postgresql":
-        heads = heads.with_for_update(skip_locked=True, of=_DELIVERIES)
-    return (select(_DELIVERIES.c.id, _DELIVERIES.c.attempts, _MESSAGES.c.msg_id, _MESSAGES.c.body,
-                   _ENDPOINTS.c.url, _ENDPOINTS.c.secret, _ENDPOINTS.c.previous_secret,
-                   _ENDPOINTS.c.previous_secret_until)
-            .join_from(_DELIVERIES, _MESSAGES, _MESSAGES.c.id == _DELIVERIES.c.message_id)
-            .join(_ENDPOINTS, _ENDPOINTS.c.id == _DELIVERIES.c.endpoint_id)
-            .where(_DELIVERIES.c.id.in_(heads.scalar_subquery()))
-            .order_by(_DELIVERIES.c.next_attempt_at, _DELIVERIES.c.id))
+        query = query.with_for_update(skip_locked=True, of=_DELIVERIES)
+    return query
 
 
 def still_ours(item: Claimed) -> bool:
