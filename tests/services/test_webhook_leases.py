@@ -70,25 +70,25 @@ class RecordWatcher(ScriptedAdapter):
         return super().send(request, **kwargs)
 
 
-def test_a_batchs_arrivals_go_on_record_together_after_the_batch(make_platform, make_case):
+def deliver_three_cases(make_platform, make_case) -> RecordWatcher:
+    """Three cases' first events delivered in one pass; what was on record as each request went out."""
     platform = make_platform(webhook_url=HOOK_URL)
     for _ in range(3):
         make_case(platform=platform)
     watcher = RecordWatcher()
     assert webhooks.deliver_due(session_with(watcher)) == 3
-    assert watcher.on_record == [0, 0, 0]
+    return watcher
+
+
+def test_a_batchs_arrivals_go_on_record_together_after_the_batch(make_platform, make_case):
+    assert deliver_three_cases(make_platform, make_case).on_record == [0, 0, 0]
     assert [(d.state, d.attempts) for d in delivered_rows()] == [("delivered", 1)] * 3
     assert len({a.attempted_at for a in db.session.scalars(select(DeliveryAttempt))}) == 3  # each its own time
 
 
 def test_arrivals_go_on_record_before_their_claims_could_lapse(app, make_platform, make_case):
     app.config.update(WEBHOOK_LEASE_SECONDS=30, WEBHOOK_TIMEOUT_SECONDS=15)  # one request could outlast a claim
-    platform = make_platform(webhook_url=HOOK_URL)
-    for _ in range(3):
-        make_case(platform=platform)
-    watcher = RecordWatcher()
-    assert webhooks.deliver_due(session_with(watcher)) == 3
-    assert watcher.on_record == [0, 1, 2]
+    assert deliver_three_cases(make_platform, make_case).on_record == [0, 1, 2]
 
 
 def test_an_arrival_of_a_delivery_settled_meanwhile_only_counts_its_attempt(make_platform, make_case):
