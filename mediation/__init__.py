@@ -48,7 +48,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_adapters(app: Flask) -> None:
-    from mediation import api, cli, limits, realtime, routing, security, web
+    from mediation import api, cli, input_guard, limits, realtime, routing, security, web
 
     routing.init_app(app)
     api.init_app(app)
@@ -57,3 +57,4 @@ def _init_adapters(app: Flask) -> None:
     cli.init_app(app)
     limits.init_app(app)
     security.init_app(app)
+    input_guard.init_app(app)

@@ -10,6 +10,7 @@ from mediation.api.auth import current_actor
 from mediation.api.cases import case_view
 from mediation.api.errors import documented_errors
 from mediation.errors import Invalid
+from mediation.input_guard import nul_fields
 from mediation.schemas.case import ReasonIn
 from mediation.schemas.evidence import EvidenceAnswerOut, EvidenceListArgs, EvidencePageOut, EvidenceUploadIn
 from mediation.services import cases, filetypes
@@ -52,6 +53,8 @@ def upload_evidence(case_id: int):
 def _upload_form() -> dict:
     # A page's form sends empty strings for the fields left blank: they mean "not given".
     data = {key: value for key, value in request.form.items() if value != ""}
+    if refused := nul_fields(data):
+        raise Invalid(_l("Some fields are not valid."), refused)
     if "file" in request.files:
         data["file"] = request.files["file"]
     try:
