@@ -846,10 +846,9 @@ def summarise(deliveries: dict, latency: list[dict], cost: dict, total: int) -> 
         ratios[label] = cost[arm]["per_second"] / cost[base]["per_second"]
         # Each round ran the arms back to back: a load that drifts between rounds cancels out of the round's
         # own ratio, and the median leaves out a round that a burst of noise hit.
-        round_ratios[label] = statistics.median(
+        median = round_ratios[label] = statistics.median(
             a["per_second"] / b["per_second"] for a, b in zip(cost[arm]["rounds"], cost[base]["rounds"], strict=True))
-        met_cost[label] = round_ratios[label] >= TARGET_OUTBOX
-        median = round_ratios[label]
+        met_cost[label] = median >= TARGET_OUTBOX
         print(f"ratio {label}: median of rounds {median:.3f} (cost {(1 - median) * 100:+.1f} %), all rounds "
               f"{ratios[label]:.3f} — target cost ≤ 10 %: {'MET' if met_cost[label] else 'NOT MET'}")
     return {

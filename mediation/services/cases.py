@@ -124,7 +124,7 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
     with uow.core_transaction() as connection:
         platform = connection.execute(_PLATFORM_FOR_OPENING,
                                       {"platform_id": actor.platform_id, "key": idempotency_key}).one()
-        earlier = idempotency_key and _earlier_case_id(platform, fingerprint)
+        earlier = _earlier_case_id(platform, fingerprint)  # None without a key: nothing stored under NULL
         if not earlier:
             case = _insert_case(connection, platform, data, held)
             if idempotency_key:

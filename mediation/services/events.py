@@ -155,7 +155,8 @@ def _follow(run, case: Case, event: CaseEvent, case_json: dict[str, Any] | None 
 
 
 def _write_outbox(run, case: Case, event: CaseEvent, case_json: dict[str, Any] | None = None) -> None:
-    """The event's webhook message and a delivery per active endpoint: two statements, built once."""
+    """The event's webhook message and a delivery per active endpoint: statements built once, one on
+    PostgreSQL, two elsewhere. `case_json`: the case already dumped with CASE_OUT, if the command has it."""
     body = json.dumps({
         "type": event.type,
         "timestamp": event.created_at.isoformat(),

@@ -332,25 +332,25 @@ def deliver_due(http: requests.Session | None = None, limit: int = 20) -> int:
     attempted = 0
     try:
         while claimed := claim_due(limit):
-            arrived: list[Arrival] = []
-            arrivals = 0
+            unrecorded: list[Arrival] = []
+            arrived = 0
             try:
                 for item in claimed:
-                    if arrived and _lease_short(arrived[0].item):
-                        record_arrivals(arrived)
-                        arrived = []
+                    if unrecorded and _lease_short(unrecorded[0].item):
+                        record_arrivals(unrecorded)
+                        unrecorded = []
                     if not still_ours(item):
                         continue
                     result = send(item, session)
                     attempted += 1
                     if _succeeded(result.status):
-                        arrived.append(Arrival(item, result.status, result.duration_ms, clock.now()))
-                        arrivals += 1
+                        unrecorded.append(Arrival(item, result.status, result.duration_ms, clock.now()))
+                        arrived += 1
                     else:
                         record_result(item, result.status, result.error, result.duration_ms, result.retry_after)
             finally:
-                record_arrivals(arrived)
-            if not arrivals:
+                record_arrivals(unrecorded)
+            if not arrived:
                 break
     finally:
         if http is None:

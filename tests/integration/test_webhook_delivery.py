@@ -3,9 +3,10 @@ verifies every delivery with the `standardwebhooks` package, as a platform would
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -252,30 +253,33 @@ def test_the_deliver_webhooks_command_delivers_what_is_due_once(receiver, platfo
     assert types(receiver.delivered(info.id)) == SETTLED_CASE
 
 
-def test_the_background_deliverer_is_woken_by_a_commit(receiver, platform, make_case, app, frozen_clock):
+@contextlib.contextmanager
+def idle_deliverer(app) -> Iterator[None]:
+    """The background deliverer in a thread, idle for far longer than any wait here: only a wake-up, or its
+    own short waits after delivering, can make it deliver in time. Stopped (and checked stopped) after."""
     stop = threading.Event()
-    # Idle for far longer than the wait below: only the after-commit wake-up can deliver in time.
     worker = threading.Thread(target=webhooks.run_forever, args=(app, stop), kwargs={"idle_seconds": 600},
                               daemon=True)
     worker.start()
     try:
-        info = make_case(platform=platform)
-        assert receiver.wait_for_delivered(1)
+        yield
     finally:
         stop.set()
         webhooks.wake.set()
         worker.join(WAIT)
     assert not worker.is_alive()
+
+
+def test_the_background_deliverer_is_woken_by_a_commit(receiver, platform, make_case, app, frozen_clock):
+    with idle_deliverer(app):
+        info = make_case(platform=platform)
+        assert receiver.wait_for_delivered(1)
     assert types(receiver.delivered(info.id)) == ["case.opened"]
 
 
 def test_after_delivering_the_background_deliverer_looks_again_within_moments(receiver, platform, make_case, app,
                                                                               frozen_clock):
-    stop = threading.Event()
-    worker = threading.Thread(target=webhooks.run_forever, args=(app, stop), kwargs={"idle_seconds": 600},
-                              daemon=True)
-    worker.start()
-    try:
+    with idle_deliverer(app):
         make_case(platform=platform)
         assert receiver.wait_for_delivered(1)
         deadline = time.monotonic() + WAIT
@@ -286,9 +290,3 @@ def test_after_delivering_the_background_deliverer_looks_again_within_moments(re
         with db.engine.begin() as connection:
             connection.execute(update(WebhookDelivery).values(state="pending", next_attempt_at=clock.now()))
         assert receiver.wait_for_delivered(2)  # within WAIT, not the 600 s an idle worker waits
-    finally:
-        stop.set()
-        webhooks.wake.set()
-        worker.join(WAIT)
-    assert not worker.is_alive()
-
