@@ -135,12 +135,9 @@ def reset_rooms(case_id: int) -> None:
     uow.after_commit(close)
 
 
-def broadcast_message(message: Message, run, skip: str | None = None, parties: list | None = None) -> None:
-    """Stage a new chat message for everyone in its channel's room (but the connection `skip`), and make sure
-    the parties who may read it will get a digest e-mail if they have not read it by then. `run` is the
-    message's transaction (a Connection or the session): the digest row commits with the message. `parties`:
-    their digest bookkeeping, if the command read it already (notifications.PARTY_DIGESTS)."""
-    notifications.note_message(run, message, parties)
+def broadcast_message(message: Message, skip: str | None = None) -> None:
+    """Stage a new chat message for everyone in its channel's room (but the connection `skip`), sent once the
+    message's transaction commits."""
     data = message_json(message)
     room = channel_room(message.case_id, message.channel)
     uow.after_commit(lambda: socketio.emit("message", data, to=room, namespace=NAMESPACE, skip_sid=skip))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import any_, select
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,7 +54,7 @@ def send_message(actor: Actor, case_id: int, channel: str, body: str, client_id:
     The respondent's first message moves an open case to negotiation (case.negotiation_started).
     """
     body = _clean(body)
-    with uow.core_transaction() as connection:
+    with uow.checked_write() as connection:
         # The case, who may post, and the parties' digest bookkeeping: one round trip.
         ref, parties = load_ref_and_parties(actor, case_id, Action.SEND_MESSAGE, connection,
                                             notifications.PARTY_DIGESTS, notifications.digest_params(),
@@ -76,21 +76,39 @@ def _first_answer(ref, actor: Actor) -> bool:
 
 def _store(run, ref, actor: Actor, channel: str, body: str, client_id: str, origin: str | None,
            parties: list | None = None) -> Sent:
-    message = _insert_once(run, ref, actor, channel, body, client_id)
-    if message is None:
+    """Store the message once, with the digests it earns, in one statement where the database allows it (the
+    chat's write on PostgreSQL commits by itself: uow.checked_write); then stage its broadcast."""
+    values = {"case_id": ref.id, "channel": channel, "sender": actor.key, "author_role": actor.role,
+              "author_name": getattr(actor, "name", ""), "body": body, "client_id": client_id,
+              "created_at": clock.now()}
+    if parties is None:
+        parties = run.execute(notifications.PARTIES_AND_THEIR_DIGESTS,
+                              {"case_id": ref.id, **notifications.digest_params()}).all()
+    digests = notifications.digests_owed(ref.id, actor.key, channel, parties)
+    new_id = _insert_once(run, values, digests)
+    if new_id is None:
         return Sent(_stored(run, ref.id, actor, client_id), True, ref.id)
-    events.broadcast_message(message, run, skip=origin, parties=parties)
+    message = Message(id=new_id, **values)
+    events.broadcast_message(message, skip=origin)
     return Sent(message, False, ref.id)
 
 
-def _insert_once(run, case, actor: Actor, channel: str, body: str, client_id: str) -> Message | None:
-    """INSERT … ON CONFLICT DO NOTHING: one statement stores the message unless this sender already
-    stored this client_id (then None). Concurrent resends cannot both insert; the unique key decides."""
-    values = {"case_id": case.id, "channel": channel, "sender": actor.key, "author_role": actor.role,
-              "author_name": getattr(actor, "name", ""), "body": body, "client_id": client_id,
-              "created_at": clock.now()}
-    new_id = run.execute(_insert_statement(db.engine.dialect.name), values).scalar()
-    return None if new_id is None else Message(id=new_id, **values)
+def _insert_once(run, values: dict, digests: list[dict]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING: stores the message unless this sender already stored this client_id
+    (then None, and no digest is written). Concurrent resends cannot both insert; the unique key decides.
+    On PostgreSQL the digests are written by the same statement."""
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql" and digests:
+        new_id = run.execute(_insert_with_digests(), {
+            **values, "recipients": [d["recipient"] for d in digests],
+            "dues": [d["next_attempt_at"] for d in digests]}).scalar()
+        if new_id is not None:
+            notifications.wake_for_digests()
+        return new_id
+    new_id = run.execute(_insert_statement(dialect), values).scalar()
+    if new_id is not None:
+        notifications.write_digests(run, digests)
+    return new_id
 
 
 @functools.cache
@@ -101,6 +119,14 @@ def _insert_statement(dialect: str):
     return (insert(Message.__table__)
             .on_conflict_do_nothing(index_elements=["case_id", "sender", "client_id"])
             .returning(Message.__table__.c.id))
+
+
+@functools.cache
+def _insert_with_digests():
+    values = {c.name: bindparam(c.name, type_=c.type) for c in _MESSAGES.c if c.name != "id"}
+    return notifications.with_digests(
+        pg_insert(_MESSAGES).values(values)
+        .on_conflict_do_nothing(index_elements=["case_id", "sender", "client_id"]).returning(_MESSAGES.c.id))
 
 
 def note_response(case: Case, actor: Actor) -> None:

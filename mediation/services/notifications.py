@@ -1,7 +1,7 @@
 """Who is owed which e-mail about a case: rows in the mail outbox (`Notification`).
 
-`events.record` calls `owed` for every case event and `events.broadcast_message` calls `note_message` for every
-chat message, inside the command's own transaction: an e-mail row commits with the change that causes it, and
+`events.record` calls `owed` for every case event, and the chat writes the rows `digests_owed` names for every
+message, inside the command's own transaction: an e-mail row commits with the change that causes it, and
 a command that rolls back leaves none. The mail worker (services/mail.py) renders and sends the rows later.
 
 Who gets what:
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, or_, select
+from sqlalchemy import ARRAY, String, bindparam, cast, exists, func, insert, literal, or_, select, true
 
 from mediation import clock
 from mediation.extensions import db
@@ -45,7 +45,7 @@ _MESSAGES = Message.__table__
 _listeners: list[Callable[[], None]] = []
 _INSERT_NOTIFICATION = insert(_NOTIFICATIONS)
 
-# Built once: note_message runs for every chat message, and building the statement cost more than running it.
+# Built once: digests are checked for every chat message, and building the statement cost more than running it.
 _PARTY_RECIPIENT = literal("party:") + cast(_PARTIES.c.id, String)
 # A digest a worker holds now (leased) may have been written before this message: it does not cover it.
 _PENDING_DIGEST = exists().where(
@@ -69,7 +69,7 @@ _LAST_SENT_TO_PARTY = _last_digest_sent_to(_PARTY_RECIPIENT).scalar_subquery()
 PARTY_DIGESTS = (_PARTIES.c.id.label("party_id"), _PARTIES.c.role.label("party_role"),
                  _PARTIES.c.email.label("party_email"), _PENDING_DIGEST.label("pending"),
                  _LAST_SENT_TO_PARTY.label("last_sent"))
-_PARTIES_AND_THEIR_DIGESTS = select(*PARTY_DIGESTS).where(_PARTIES.c.case_id == bindparam("case_id"))
+PARTIES_AND_THEIR_DIGESTS = select(*PARTY_DIGESTS).where(_PARTIES.c.case_id == bindparam("case_id"))
 
 
 def digest_params() -> dict:
@@ -103,29 +103,57 @@ def owed(run, case: Case, event: CaseEvent) -> None:
         _wake_after_commit()
 
 
-def note_message(run, message: Message, parties: list | None = None) -> None:
-    """A chat message was stored: make sure each party who may read its channel (but its sender) has one
-    digest pending. `run` is the message's own transaction (a Connection or the session); `parties` are the
-    PARTY_DIGESTS rows read earlier in it, if any (else they are read here).
+def digests_owed(case_id: int, sender: str, channel: str, parties: list) -> list[dict]:
+    """The digest rows a new message in `channel` by `sender` earns: one for each party who may read the channel
+    (but the sender) and has no digest pending, given `parties`, their PARTY_DIGESTS rows.
 
-    An existing pending digest already covers this message. A new one is due after the gather time, and
-    never sooner than 15 minutes after the last digest sent to that party about this case.
+    An existing pending digest already covers the message. A new one is due after the gather time, and never
+    sooner than 15 minutes after the last digest sent to that party about this case.
     """
     now = clock.now()
-    if parties is None:
-        parties = run.execute(_PARTIES_AND_THEIR_DIGESTS, {"case_id": message.case_id, "now": now}).all()
+    rows = []
     for party in parties:
         recipient = f"party:{party.party_id}"
-        if party.pending or not party.party_email or recipient == message.sender:
+        if party.pending or not party.party_email or recipient == sender:
             continue
-        if message.channel not in ("joint", f"caucus:{party.party_role}"):
+        if channel not in ("joint", f"caucus:{party.party_role}"):
             continue
         last_sent = now - DIGEST_EVERY if party.last_sent is None else party.last_sent
-        due = max(now + DIGEST_GATHER, last_sent + DIGEST_EVERY)
-        run.execute(_INSERT_NOTIFICATION, {"case_id": message.case_id, "recipient": recipient, "kind": DIGEST,
-                                           "payload": {}, "created_at": now, "state": "pending", "attempts": 0,
-                                           "next_attempt_at": due, "last_error": None})
+        rows.append({"case_id": case_id, "recipient": recipient, "kind": DIGEST, "payload": {}, "created_at": now,
+                     "state": "pending", "attempts": 0, "next_attempt_at": max(now + DIGEST_GATHER,
+                                                                               last_sent + DIGEST_EVERY),
+                     "last_error": None})
+    return rows
+
+
+def write_digests(run, rows: list[dict]) -> None:
+    """Write digest rows from digests_owed on `run`, and wake the mail worker after the commit."""
+    if rows:
+        run.execute(_INSERT_NOTIFICATION, rows)
         _wake_after_commit()
+
+
+def with_digests(message_insert):
+    """PostgreSQL: `message_insert` (an INSERT … RETURNING id) and the digest rows it earns as one statement,
+    for a write that must commit by itself (uow.checked_write). The rows come as two arrays, `recipients` and
+    `dues`; they are written only if the message is (its insert returned an id). Returns the message's id."""
+    message = message_insert.cte("message")
+    owed = func.unnest(bindparam("recipients", type_=ARRAY(String)),
+                       bindparam("dues", type_=ARRAY(_NOTIFICATIONS.c.next_attempt_at.type))
+                       ).table_valued("recipient", "due").render_derived()
+    digests = insert(_NOTIFICATIONS).from_select(
+        ["case_id", "recipient", "kind", "payload", "created_at", "state", "attempts", "next_attempt_at"],
+        select(bindparam("case_id", type_=_NOTIFICATIONS.c.case_id.type), owed.c.recipient, literal(DIGEST),
+               literal({}, _NOTIFICATIONS.c.payload.type),
+               bindparam("created_at", type_=_NOTIFICATIONS.c.created_at.type), literal("pending"), literal(0),
+               owed.c.due)
+        .select_from(message).join(owed, true())).cte("digests")
+    return select(message.c.id).add_cte(message).add_cte(digests)
+
+
+def wake_for_digests() -> None:
+    """Wake the mail worker after the current commit: digest rows were written outside write_digests."""
+    _wake_after_commit()
 
 
 def last_digest_sent(case_id: int, recipient: str):

@@ -4,8 +4,9 @@
         ...change rows, record events...
     # here the rows are committed and the staged emits, outbox wake-ups and e-mails have been released
 
-`core_transaction()` is the same boundary on a plain Connection, for the chat's hot path, which needs no
-ORM objects (it costs half as much): same writer queue, same BEGIN IMMEDIATE, same after-commit rule.
+`core_transaction()` is the same boundary on a plain Connection, for hot paths that need no ORM objects (it
+costs half as much): same writer queue, same BEGIN IMMEDIATE, same after-commit rule. `checked_write()` is the
+chat's: on PostgreSQL its one write statement commits by itself.
 """
 from __future__ import annotations
 
@@ -72,6 +73,33 @@ def core_transaction() -> Iterator[Connection]:
         if "locked" in str(error).lower():
             raise Conflict(_l("The case is busy. Try again.")) from error
         raise
+    finally:
+        _core_pending.reset(staged)
+    _run(pending)
+
+
+@contextmanager
+def checked_write() -> Iterator[Connection]:
+    """For a command that reads what it checks, then writes in one statement (a chat message). On SQLite it is
+    a core_transaction: the check holds the write lock. On PostgreSQL the Connection runs in autocommit: the
+    check is one round trip and the write, which commits by itself, one more. BEGIN and COMMIT were two round
+    trips more that bought nothing: under READ COMMITTED a check inside the transaction takes no lock and sees
+    no more than it does alone. Every write made on it must be a single statement; after-commit callbacks run
+    once the block ends without an error. Lost races raise Conflict."""
+    if db.engine.dialect.name != "postgresql":
+        with core_transaction() as connection:
+            yield connection
+        return
+    session = db.session()
+    if session.in_transaction():
+        session.commit()  # as in core_transaction: what the caller reads next includes this write
+    pending: list = []
+    staged = _core_pending.set(pending)
+    try:
+        with read_connection() as connection:
+            yield connection
+    except IntegrityError as error:
+        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
     finally:
         _core_pending.reset(staged)
     _run(pending)

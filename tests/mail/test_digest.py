@@ -127,3 +127,28 @@ def test_a_party_without_an_address_gets_no_digest_scheduled(make_case):
     info = make_case(seller={"external_id": "s-2", "name": "No Mail", "locale": "en"})
     say(info, "buyer", "Hello")
     assert rows(info.id, "messages.digest") == []
+
+
+def test_a_mediators_message_to_everyone_is_digested_for_both_parties(make_mediation_case, smtp, frozen_clock):
+    info, mediator = make_mediation_case(seller={"external_id": "s-3", "name": "Shen Seller", "email": SELLER,
+                                                 "locale": "en"})
+    frozen_clock.move(minutes=2)
+    deliver()  # the buyer's digest of the seller's first message goes out
+    smtp.received.clear()
+    frozen_clock.move(minutes=15)
+    say(info, "mediator", "Both of you, please answer by Friday.", actor=mediator)
+    frozen_clock.move(minutes=2)
+    deliver()
+    assert all("please answer by Friday" in text_of(digest)
+               for digest in digests(smtp, BUYER) + digests(smtp, SELLER))
+    assert len(digests(smtp, BUYER)) == 1 and len(digests(smtp, SELLER)) == 1
+
+
+def test_a_resent_message_schedules_no_second_digest(quiet_case, smtp, frozen_clock):
+    actor = quiet_case.actor("buyer")
+    messages.send_message(actor, quiet_case.id, "joint", "Are you there?", "resent-1")
+    frozen_clock.move(minutes=2)
+    deliver()  # the digest went out: the next new message would schedule another
+    again = messages.send_message(actor, quiet_case.id, "joint", "Are you there?", "resent-1")
+    assert again.duplicate
+    assert [r.state for r in rows(quiet_case.id, "messages.digest")] == ["sent"]
