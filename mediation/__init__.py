@@ -24,7 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("Set MEDIATION_SECRET_KEY or SECRET_KEY in instance/settings.py (make run does).")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options(uri), **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options(uri, app.config),
+                                               **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
     _init_extensions(app)
     _init_adapters(app)

@@ -46,6 +46,12 @@ class Defaults:
     WEBHOOK_LEASE_SECONDS = 60
     # PostgreSQL: a pooled connection idle this long is pinged before use (0: every one, every time).
     DATABASE_PING_AFTER_SECONDS = 5
+    # PostgreSQL: connections each process keeps open, and how many more it may open for a burst. A connection
+    # beyond the pool is closed when it comes back, so a load that keeps more than the pool busy opens a new
+    # connection (a new server process) for nearly every command; a command instead waits for a pooled one.
+    # Keep processes × (pool + overflow) under the server's max_connections.
+    DATABASE_POOL_SIZE = 20
+    DATABASE_MAX_OVERFLOW = 5
     # Outgoing e-mail over SMTP. With no host: in demo mode the mail is printed and kept for /demo/mail;
     # otherwise it waits in the outbox (and a warning is logged) until a host is configured.
     MAIL_SMTP_HOST: str | None = None
@@ -120,6 +126,8 @@ _ENV_INTS = {
     "MEDIATION_WEBHOOK_TIMEOUT_SECONDS": "WEBHOOK_TIMEOUT_SECONDS",
     "MEDIATION_WEBHOOK_LEASE_SECONDS": "WEBHOOK_LEASE_SECONDS",
     "MEDIATION_DATABASE_PING_AFTER_SECONDS": "DATABASE_PING_AFTER_SECONDS",
+    "MEDIATION_DATABASE_POOL_SIZE": "DATABASE_POOL_SIZE",
+    "MEDIATION_DATABASE_MAX_OVERFLOW": "DATABASE_MAX_OVERFLOW",
 }
 _TRUE = {"1", "true", "yes"}
 
@@ -140,11 +148,11 @@ def public_base_url(config) -> str:
     return (config["PUBLIC_URL"] or f"http://{config['HOST']}:{config['PORT']}").rstrip("/")
 
 
-def engine_options(uri: str) -> dict:
+def engine_options(uri: str, config) -> dict:
     if uri.startswith("sqlite"):
         # Threads of the one-process server share the file; WAL lets readers go on while one writes.
         # Connections are kept, not reopened: every new one pays for its PRAGMAs, and the one-process
         # server runs a thread per connected client.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}, "pool_size": 64, "max_overflow": 64}
     # Idle connections are pinged before use (models/postgresql.py), not every one.
-    return {"pool_size": 10, "max_overflow": 20}
+    return {"pool_size": config["DATABASE_POOL_SIZE"], "max_overflow": config["DATABASE_MAX_OVERFLOW"]}
