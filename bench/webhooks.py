@@ -586,10 +586,18 @@ def cost_phase(fixture: dict, rounds: int, seconds: float, warmup: float) -> dic
     from mediation import clock
     from mediation.extensions import db
     from mediation.models import Notification
-    from mediation.services import events, messages, notifications
+    from mediation.services import cases, events, messages, notifications
 
+    @contextlib.contextmanager
     def no_webhook_outbox():
-        return mock.patch.object(events, "_write_outbox", lambda run, case, event, case_json=None: None)
+        """No webhook rows and no webhook body. On PostgreSQL a case opens in one statement: the same one
+        without the webhook's two parts."""
+        with_webhook = cases._opening_statement
+        with mock.patch.object(events, "_write_outbox", lambda run, case, event, case_json=None: None), \
+                mock.patch.object(events, "outbox_values", lambda case, event, case_json=None: {}), \
+                mock.patch.object(cases, "_opening_statement",
+                                  lambda mails, with_key: with_webhook(mails, with_key, with_webhook=False)):
+            yield
 
     @contextlib.contextmanager
     def no_digest_outbox():

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from mediation import clock, create_app
+from mediation.errors import DomainError
 from mediation.extensions import db, socketio
 from mediation.money import Money
 from mediation.services import access, admin, cases
@@ -429,3 +430,25 @@ def live_server(app):
     server.shutdown()
     thread.join(5)
 
+
+def race(app, *commands):
+    """Run each command in its own thread and app context at the same moment; collect outcomes."""
+    barrier = threading.Barrier(len(commands))
+    outcomes: list = [None] * len(commands)
+
+    def run(index, command):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[index] = command()
+            except DomainError as error:
+                outcomes[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(commands)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes

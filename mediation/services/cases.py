@@ -8,18 +8,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, literal, select
 
 from mediation import clock
 from mediation.errors import Invalid, InvalidTransition
 from mediation.extensions import db
-from mediation.models import Case, CaseEvent, CaseState, IdempotencyKey, Party, Platform, Proposal, ProposalState
+from mediation.models import (
+    Case,
+    CaseEvent,
+    CaseState,
+    IdempotencyKey,
+    Notification,
+    Party,
+    Platform,
+    Proposal,
+    ProposalState,
+)
 from mediation.models.case import new_reference
 from mediation.models.event_log import canonical_json
 from mediation.money import Money
 from mediation.schemas.case import CASE_OUT
 from mediation.schemas.ids import MAX_ID
-from mediation.services import access, events, policy, rulebooks, uow, workflow
+from mediation.services import access, events, notifications, policy, rulebooks, uow, workflow
 from mediation.services.actors import Actor, PartyActor, PlatformActor
 from mediation.services.policy import Action
 
@@ -121,23 +131,92 @@ def open_case(actor: PlatformActor, data: dict, idempotency_key: str | None = No
     if held is not None and held.currency != data["amount"].currency:
         raise Invalid(_l("The held amount must be in the case's currency."),
                       {"held_amount": [_l("Use the same currency as amount.")]})
-    with uow.core_transaction() as connection:
-        platform = connection.execute(_PLATFORM_FOR_OPENING,
+    one_statement = db.engine.dialect.name == "postgresql"
+    with uow.checked_write() as connection:
+        platform = connection.execute(_platform_for_opening(one_statement),
                                       {"platform_id": actor.platform_id, "key": idempotency_key}).one()
         earlier = _earlier_case_id(platform, fingerprint)  # None without a key: nothing stored under NULL
         if not earlier:
-            case = _insert_case(connection, platform, data, held)
-            if idempotency_key:
-                connection.execute(_INSERT_IDEMPOTENCY_KEY, {
-                    "platform_id": case.platform_id, "key": idempotency_key, "fingerprint": fingerprint,
-                    "case_id": case.id, "created_at": case.created_at})
-            case_json = CASE_OUT.dump(case)
-            events.record_opening(connection, case, actor, {"reason": case.reason, "amount": case.amount},
-                                  case_json)
+            case = _new_case(platform, data, held)
+            if one_statement:
+                case_json = _insert_opening(connection, platform, case, actor, idempotency_key, fingerprint)
+            else:
+                _insert_case(connection, case)
+                if idempotency_key:
+                    connection.execute(_INSERT_IDEMPOTENCY_KEY, _key_values(case, idempotency_key, fingerprint))
+                case_json = CASE_OUT.dump(case)
+                events.record_opening(connection, case, actor, _opening_payload(case), case_json)
     if earlier:
         case = db.session.get(Case, earlier)
         return OpenedCase(case, _initial_tokens(case), replayed=True)
     return OpenedCase(case, _initial_tokens(case), case_json=case_json)
+
+
+def _opening_payload(case: Case) -> dict:
+    return {"reason": case.reason, "amount": case.amount}
+
+
+def _key_values(case: Case, key: str, fingerprint: str) -> dict:
+    return {"platform_id": case.platform_id, "key": key, "fingerprint": fingerprint, "case_id": case.id,
+            "created_at": case.created_at}
+
+
+def _insert_opening(connection, platform, case: Case, actor: PlatformActor, key: str | None,
+                    fingerprint: str) -> dict:
+    """PostgreSQL: the case, its parties, its first event, the Idempotency-Key, the webhook and the e-mail in one
+    statement, which commits by itself (uow.checked_write). Their ids were drawn from the sequences with the
+    platform, so everything that names them (the event's hash, the webhook's body) is made before the write.
+    Returns the case as CASE_OUT dumps it."""
+    case.id = platform.case_id
+    for party, party_id in zip(case.parties, sorted((platform.party_id_1, platform.party_id_2)), strict=True):
+        party.id, party.case_id = party_id, case.id
+    case_json = CASE_OUT.dump(case)
+    event = events.opening_event(case, actor, _opening_payload(case))
+    mail = notifications.rows_owed(case, event)
+    values = {**events.outbox_values(case, event, case_json),
+              **_numbered("case", [_columns(case, _CASE_COLUMNS_WITH_ID)]),
+              **_numbered("party", [_columns(party, _PARTY_COLUMNS_WITH_ID) for party in case.parties]),
+              **_numbered("event", [events.event_values(event)]),
+              **_numbered("mail", mail),
+              **(_numbered("key", [_key_values(case, key, fingerprint)]) if key else {})}
+    deliveries = connection.execute(_opening_statement(len(mail), key is not None), values).scalar_one()
+    if deliveries:
+        events.outbox_written()
+    if any(row["state"] == "pending" for row in mail):
+        notifications.wake_for_digests()
+    return case_json
+
+
+def _numbered(name: str, rows: list[dict]) -> dict:
+    """Rows' values bound as `_rows(name, …)` names them."""
+    return {f"{name}{n}_{column}": value for n, row in enumerate(rows) for column, value in row.items()}
+
+
+def _rows(table, name: str, columns, count: int):
+    """An INSERT of `count` rows into `table` as a CTE called `name`, row n's `column` bound as `{name}{n}_{column}`."""
+    return insert(table).values([{c: bindparam(f"{name}{n}_{c}", type_=table.c[c].type) for c in columns}
+                                 for n in range(count)]).cte(name)
+
+
+@functools.cache
+def _opening_statement(mails: int, with_key: bool, with_webhook: bool = True):
+    """The write of _insert_opening, built once per shape. Returns how many webhook deliveries it wrote.
+    (Without the webhook only for bench/webhooks.py, which measures what the outbox costs.)"""
+    writes = [_rows(_CASES, "case", [c for c, _ in _CASE_COLUMNS_WITH_ID], 1),
+              _rows(Party.__table__, "party", [c for c, _ in _PARTY_COLUMNS_WITH_ID], 2),
+              _rows(CaseEvent.__table__, "event", events.EVENT_COLUMNS, 1)]
+    if mails:
+        writes.append(_rows(Notification.__table__, "mail", _MAIL_COLUMNS, mails))
+    if with_key:
+        writes.append(_rows(_KEYS, "key", _KEY_COLUMNS, 1))
+    statement = select(literal(0))
+    if with_webhook:
+        deliveries = events.outbox_deliveries().cte("deliveries")
+        writes += [events.OUTBOX_MESSAGE, deliveries]
+        statement = select(func.count()).select_from(deliveries)
+    for write in writes:
+        statement = statement.add_cte(write)
+    return statement
 
 
 def _earlier_case_id(platform, fingerprint: str) -> int | None:
@@ -150,15 +229,13 @@ def _earlier_case_id(platform, fingerprint: str) -> int | None:
     return platform.earlier_case_id
 
 
-def _insert_case(connection, platform, data: dict, held: Money | None) -> Case:
-    case = _new_case(platform, data, held)
+def _insert_case(connection, case: Case) -> None:
     case.id = connection.execute(_INSERT_CASE, _columns(case, _CASE_COLUMNS)).scalar_one()
     for party in case.parties:
         party.case_id = case.id
     ids = connection.execute(_INSERT_PARTIES, [_columns(party, _PARTY_COLUMNS) for party in case.parties])
     for party, party_id in zip(case.parties, ids.scalars(), strict=True):
         party.id = party_id
-    return case
 
 
 # Opening a case is the platforms' hottest call: its statements are built once and run on a Connection (the
@@ -183,6 +260,21 @@ _PLATFORM_FOR_OPENING = select(
 ).where(_PLATFORMS.c.id == bindparam("platform_id"))
 
 
+def _next_id(table: str):
+    return func.nextval(func.pg_get_serial_sequence(table, "id"))
+
+
+@functools.cache
+def _platform_for_opening(draw_ids: bool):
+    """_PLATFORM_FOR_OPENING; with `draw_ids` (PostgreSQL) also the ids of a new case and its two parties. Ids
+    drawn for a replayed or failed opening are skipped, as a rolled-back INSERT skips them too."""
+    if not draw_ids:
+        return _PLATFORM_FOR_OPENING
+    return _PLATFORM_FOR_OPENING.add_columns(_next_id("cases").label("case_id"),
+                                             _next_id("parties").label("party_id_1"),
+                                             _next_id("parties").label("party_id_2"))
+
+
 def _inserted_columns(model) -> tuple[tuple[str, str], ...]:
     """(column, attribute) of every column but the id (the Case's `metadata` column is its `extra`)."""
     mapper = model.__mapper__
@@ -192,6 +284,11 @@ def _inserted_columns(model) -> tuple[tuple[str, str], ...]:
 
 _CASE_COLUMNS = _inserted_columns(Case)
 _PARTY_COLUMNS = _inserted_columns(Party)
+_CASE_COLUMNS_WITH_ID = (("id", "id"), *_CASE_COLUMNS)
+_PARTY_COLUMNS_WITH_ID = (("id", "id"), *_PARTY_COLUMNS)
+_KEY_COLUMNS = ("platform_id", "key", "fingerprint", "case_id", "created_at")
+_MAIL_COLUMNS = ("case_id", "recipient", "kind", "payload", "created_at", "next_attempt_at", "attempts", "state",
+                 "last_error")
 _INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
 # Both parties in one statement (SQLAlchemy's "insertmanyvalues"), their ids in the order given.
 _INSERT_PARTIES = insert(Party.__table__).returning(Party.__table__.c.id, sort_by_parameter_order=True)

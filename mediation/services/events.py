@@ -29,7 +29,7 @@ WEBHOOK_TYPES = frozenset({
 
 
 # Every event writes these; built once, since building a statement costs about as much as running it.
-_EVENT_COLUMNS = ("case_id", "seq", "type", "actor", "payload", "created_at", "prev_hash", "hash")
+EVENT_COLUMNS = ("case_id", "seq", "type", "actor", "payload", "created_at", "prev_hash", "hash")
 _INSERT_EVENT = insert(CaseEvent.__table__)
 _MESSAGES, _ENDPOINTS, _DELIVERIES = WebhookMessage.__table__, WebhookEndpoint.__table__, WebhookDelivery.__table__
 _MESSAGE_COLUMNS = ("msg_id", "platform_id", "case_id", "type", "body", "created_at")
@@ -51,9 +51,14 @@ def _insert_deliveries(message_id, message=None) -> Any:
 _INSERT_DELIVERIES = _insert_deliveries(cast(bindparam("message_id"), Integer))
 # PostgreSQL takes both in one statement (the message's INSERT as a CTE, which runs whether or not any
 # endpoint is chosen): one round trip, not two.
-_MESSAGE_ROW = (insert(_MESSAGES).values({c: bindparam(c, type_=_MESSAGES.c[c].type) for c in _MESSAGE_COLUMNS})
-                .returning(_MESSAGES.c.id).cte("message"))
-_INSERT_OUTBOX = _insert_deliveries(_MESSAGE_ROW.c.id, _MESSAGE_ROW).add_cte(_MESSAGE_ROW)
+OUTBOX_MESSAGE = (insert(_MESSAGES).values({c: bindparam(c, type_=_MESSAGES.c[c].type) for c in _MESSAGE_COLUMNS})
+                  .returning(_MESSAGES.c.id).cte("message"))
+_INSERT_OUTBOX = _insert_deliveries(OUTBOX_MESSAGE.c.id, OUTBOX_MESSAGE).add_cte(OUTBOX_MESSAGE)
+
+
+def outbox_deliveries() -> Any:
+    """PostgreSQL: the deliveries of OUTBOX_MESSAGE (a CTE of the same statement), returning their ids."""
+    return _insert_deliveries(OUTBOX_MESSAGE.c.id, OUTBOX_MESSAGE).returning(_DELIVERIES.c.id)
 
 # Set after a commit that wrote outbox rows, so the deliverer starts at once instead of polling.
 _outbox_listeners: list = []
@@ -111,12 +116,40 @@ def record_opening(connection: Connection, case: Case, actor: Actor, payload: di
     GENESIS, so there is nothing to read first; and nobody can be in the room of a case that exists only
     from this commit on, so there is no room emit either.
     """
+    event = opening_event(case, actor, payload)
+    connection.execute(_INSERT_EVENT, event_values(event))
+    _follow(connection, case, event, case_json)
+    return event
+
+
+def opening_event(case: Case, actor: Actor, payload: dict[str, Any]) -> CaseEvent:
+    """The `case.opened` event of `case` (which has its id), chained to GENESIS, not yet written."""
     event = CaseEvent(case_id=case.id, seq=1, type="case.opened", actor=actor.label, payload=_jsonable(payload),
                       created_at=case.created_at, prev_hash=GENESIS)
     event.hash = event.compute_hash()
-    connection.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _EVENT_COLUMNS})
-    _follow(connection, case, event, case_json)
     return event
+
+
+def event_values(event: CaseEvent) -> dict[str, Any]:
+    return {column: getattr(event, column) for column in EVENT_COLUMNS}
+
+
+def outbox_values(case: Case, event: CaseEvent, case_json: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The values of OUTBOX_MESSAGE and outbox_deliveries for `event`'s webhook: the message and when its
+    deliveries are due."""
+    body = json.dumps({
+        "type": event.type,
+        "timestamp": event.created_at.isoformat(),
+        "data": {"case": CASE_OUT.dump(case) if case_json is None else case_json, **event.payload},
+    }, separators=(",", ":"), ensure_ascii=False)
+    return {"msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,
+            "type": event.type, "body": body, "created_at": event.created_at, "at": event.created_at}
+
+
+def outbox_written() -> None:
+    """Wake the deliverer after the commit: deliveries were written outside _write_outbox."""
+    for listener in _outbox_listeners:
+        uow.after_commit(listener)
 
 
 def reset_rooms(case_id: int) -> None:
@@ -154,23 +187,14 @@ def _follow(run, case: Case, event: CaseEvent, case_json: dict[str, Any] | None 
 def _write_outbox(run, case: Case, event: CaseEvent, case_json: dict[str, Any] | None = None) -> None:
     """The event's webhook message and a delivery per active endpoint: statements built once, one on
     PostgreSQL, two elsewhere. `case_json`: the case already dumped with CASE_OUT, if the command has it."""
-    body = json.dumps({
-        "type": event.type,
-        "timestamp": event.created_at.isoformat(),
-        "data": {"case": CASE_OUT.dump(case) if case_json is None else case_json, **event.payload},
-    }, separators=(",", ":"), ensure_ascii=False)
-    message = {"msg_id": "msg_" + secrets.token_hex(16), "platform_id": case.platform_id, "case_id": case.id,
-               "type": event.type, "body": body, "created_at": event.created_at}
-    deliveries = {"case_id": case.id, "platform_id": case.platform_id, "at": event.created_at}
+    values = outbox_values(case, event, case_json)
     if db.engine.dialect.name == "postgresql":
-        written = run.execute(_INSERT_OUTBOX, {**message, **deliveries}).rowcount
+        written = run.execute(_INSERT_OUTBOX, values).rowcount
     else:
-        message_id = run.execute(_INSERT_MESSAGE, message).scalar_one()
-        written = run.execute(_INSERT_DELIVERIES, {"message_id": message_id, **deliveries}).rowcount
-    if not written:
-        return
-    for listener in _outbox_listeners:
-        uow.after_commit(listener)
+        message_id = run.execute(_INSERT_MESSAGE, {c: values[c] for c in _MESSAGE_COLUMNS}).scalar_one()
+        written = run.execute(_INSERT_DELIVERIES, {"message_id": message_id, **values}).rowcount
+    if written:
+        outbox_written()
 
 
 def _jsonable(value: Any) -> Any:

@@ -85,22 +85,27 @@ def on_mail_written(listener: Callable[[], None]) -> None:
 def owed(run, case: Case, event: CaseEvent) -> None:
     """Write the mail rows `event` earns (none for most events), on `run`: the event's own transaction (the
     session or a Connection)."""
+    rows = rows_owed(case, event)
+    if rows:
+        run.execute(_INSERT_NOTIFICATION, rows)
+        _wake_after_commit()
+
+
+def rows_owed(case: Case, event: CaseEvent) -> list[dict]:
+    """The mail rows `event` earns, not yet written."""
     chooser = _RECIPIENTS.get(event.type)
     if chooser is None:
-        return
+        return []
     now = clock.now()
     payload = dict(event.payload)
     if case.deadline_at is not None:
         # The deadline as it was at the event: by the time the mail goes out the case may have moved on.
         payload.setdefault("deadline_at", case.deadline_at.isoformat())
-    rows = [{"case_id": case.id, "recipient": recipient, "kind": event.type, "payload": payload,
+    return [{"case_id": case.id, "recipient": recipient, "kind": event.type, "payload": payload,
              "created_at": now, "next_attempt_at": now, "attempts": 0,
              **({"state": "pending", "last_error": None} if address else {"state": "dropped",
-                                                                           "last_error": NO_ADDRESS})}
+                                                                          "last_error": NO_ADDRESS})}
             for recipient, address in chooser(case, event.payload)]
-    if rows:
-        run.execute(_INSERT_NOTIFICATION, rows)
-        _wake_after_commit()
 
 
 def digests_owed(case_id: int, sender: str, channel: str, parties: list) -> list[dict]:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from mediation.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from mediation.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from mediation.extensions import db
-from mediation.models import Case, CaseEvent
+from mediation.models import Case, CaseEvent, Notification, WebhookMessage
 from mediation.services import cases, chain
-from tests.conftest import case_data, money
+from tests.conftest import case_data, money, race
 
 
 def test_opening_a_case_starts_it_open_with_a_response_deadline(make_case, frozen_clock):
@@ -22,8 +22,6 @@ def test_opening_a_case_records_case_opened_in_the_log_and_the_outbox(make_platf
     info = make_case(platform=make_platform(webhook_url="http://127.0.0.1:9/hook"))
     log = db.session.query(CaseEvent).filter_by(case_id=info.id).all()
     assert [e.type for e in log] == ["case.opened"]
-    from mediation.models import WebhookMessage
-
     assert [m.type for m in db.session.query(WebhookMessage).filter_by(case_id=info.id)] == ["case.opened"]
 
 
@@ -35,6 +33,24 @@ def test_the_same_idempotency_key_and_body_return_the_first_case(make_platform):
     assert again.case.id == first.case.id and again.replayed
     assert again.join_tokens == first.join_tokens
     assert db.session.query(Case).count() == 1
+
+
+def test_two_openings_under_one_idempotency_key_at_once_open_one_case(app, make_platform):
+    platform = make_platform(webhook_url="http://127.0.0.1:9/hook")
+    db.session.commit()
+    data = case_data()
+    outcomes = race(app, *[lambda: cases.open_case(platform.actor, data, "key-race")] * 2)
+    opened = [o for o in outcomes if isinstance(o, cases.OpenedCase)]
+    # The one that lost either saw the winner's key (a replay) or collided with it (409); it wrote nothing.
+    assert opened and all(isinstance(o, cases.OpenedCase | Conflict) for o in outcomes)
+    assert len({o.case.id for o in opened}) == 1
+    db.session.rollback()
+    case_id = opened[0].case.id
+    assert db.session.query(Case).count() == 1
+    assert db.session.query(CaseEvent).filter_by(case_id=case_id).count() == 1
+    assert db.session.query(WebhookMessage).count() == 1
+    assert db.session.query(Notification).count() == 1
+    assert chain.verify_case(case_id).ok
 
 
 def test_the_same_idempotency_key_with_another_body_is_refused(make_platform):

@@ -1,15 +1,13 @@
 """Proposals through the services, including races between conflicting commands."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from mediation.errors import Conflict, DomainError, Forbidden, Invalid, InvalidTransition
 from mediation.extensions import db
 from mediation.models import Case, CaseEvent, Proposal
 from mediation.services import cases, proposals
-from tests.conftest import money
+from tests.conftest import money, race
 
 
 def offer(info, role, refund="40.00", release="60.00", **extra):
@@ -66,29 +64,6 @@ def test_a_settled_case_takes_no_more_proposals(make_case):
     proposals.accept_proposal(info.actor("buyer"), info.id, offer(info, "seller").id)
     with pytest.raises(InvalidTransition):
         offer(info, "buyer")
-
-
-def race(app, *commands):
-    """Run each command in its own thread and app context at the same moment; collect outcomes."""
-    barrier = threading.Barrier(len(commands))
-    outcomes: list = [None] * len(commands)
-
-    def run(index, command):
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcomes[index] = command()
-            except DomainError as error:
-                outcomes[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(commands)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def test_two_acceptances_at_once_have_exactly_one_winner(app, make_case):
