@@ -192,23 +192,23 @@ def _numbered(name: str, rows: list[dict]) -> dict:
     return {f"{name}{n}_{column}": value for n, row in enumerate(rows) for column, value in row.items()}
 
 
-def _rows(table, name: str, columns, count: int):
-    """An INSERT of `count` rows into `table` as a CTE called `name`, row n's `column` bound as `{name}{n}_{column}`."""
-    return insert(table).values([{c: bindparam(f"{name}{n}_{c}", type_=table.c[c].type) for c in columns}
-                                 for n in range(count)]).cte(name)
+def _rows(table, name: str, columns, count: int) -> list:
+    """`count` rows into `table`, each an INSERT in a CTE of its own (`{name}{n}`), row n's `column` bound as
+    `{name}{n}_{column}`. One INSERT of several VALUES rows would do too, but SQLAlchemy does not cache its
+    compiled form: compiling it cost more than the round trips saved."""
+    return [insert(table).values({c: bindparam(f"{name}{n}_{c}", type_=table.c[c].type) for c in columns})
+            .cte(f"{name}{n}") for n in range(count)]
 
 
 @functools.cache
 def _opening_statement(mails: int, with_key: bool, with_webhook: bool = True):
     """The write of _insert_opening, built once per shape. Returns how many webhook deliveries it wrote.
     (Without the webhook only for bench/webhooks.py, which measures what the outbox costs.)"""
-    writes = [_rows(_CASES, "case", [c for c, _ in _CASE_COLUMNS_WITH_ID], 1),
-              _rows(Party.__table__, "party", [c for c, _ in _PARTY_COLUMNS_WITH_ID], 2),
-              _rows(CaseEvent.__table__, "event", events.EVENT_COLUMNS, 1)]
-    if mails:
-        writes.append(_rows(Notification.__table__, "mail", _MAIL_COLUMNS, mails))
-    if with_key:
-        writes.append(_rows(_KEYS, "key", _KEY_COLUMNS, 1))
+    writes = [*_rows(_CASES, "case", [c for c, _ in _CASE_COLUMNS_WITH_ID], 1),
+              *_rows(Party.__table__, "party", [c for c, _ in _PARTY_COLUMNS_WITH_ID], 2),
+              *_rows(CaseEvent.__table__, "event", events.EVENT_COLUMNS, 1),
+              *_rows(Notification.__table__, "mail", _MAIL_COLUMNS, mails),
+              *_rows(_KEYS, "key", _KEY_COLUMNS, 1 if with_key else 0)]
     statement = select(literal(0))
     if with_webhook:
         deliveries = events.outbox_deliveries().cte("deliveries")
