@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import uuid
 
 import pytest
@@ -142,7 +143,7 @@ OTHER_PROCESS = textwrap.dedent("""
 class TestAcrossProcesses:
     @pytest.fixture
     def app_config(self):
-        return {"REDIS_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": REDIS_URL,
+        return {"REDIS_URL": REDIS_URL,
                 "RATELIMIT_KEY_PREFIX": f"mediation-test-{uuid.uuid4().hex}", "RATELIMIT_API": "3 per minute"}
 
     def test_a_limit_holds_across_processes_sharing_redis(self, app, client, make_platform):
@@ -153,3 +154,19 @@ class TestAcrossProcesses:
         assert other.stdout.strip() == "200,200"
         assert client.get("/api/v1/cases", headers=platform.headers).status_code == 200
         assert client.get("/api/v1/cases", headers=platform.headers).status_code == 429
+
+    def test_an_api_call_is_counted_in_one_round_trip_to_redis(self, app, client, make_platform, monkeypatch):
+        platform = make_platform()
+        redis = app.extensions["mediation_limiter"].storage.get_connection()
+        commands: list = []
+        send = redis.execute_command
+        monkeypatch.setattr(redis, "execute_command", lambda *args, **kw: commands.append(args[0]) or send(*args, **kw))
+        assert client.get("/api/v1/cases", headers=platform.headers).status_code == 200
+        assert commands == ["EVALSHA"]
+
+    def test_the_limit_headers_show_the_count_and_window_of_the_call(self, client, make_platform):
+        platform = make_platform()
+        client.get("/api/v1/cases", headers=platform.headers)
+        answer = client.get("/api/v1/cases", headers=platform.headers)
+        assert answer.headers["X-RateLimit-Limit"] == "3" and answer.headers["X-RateLimit-Remaining"] == "1"
+        assert 0 < int(answer.headers["X-RateLimit-Reset"]) - time.time() <= 61  # whole seconds
