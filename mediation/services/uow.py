@@ -49,10 +49,7 @@ def after_commit(callback: Callable[[], None]) -> None:
 @contextmanager
 def core_transaction() -> Iterator[Connection]:
     """A write transaction on a Connection of its own. Lost races raise Conflict."""
-    session = db.session()
-    if session.in_transaction():
-        # End the session's read, so what the caller reads next through it includes this write.
-        session.commit()
+    _end_session_read()
     pending: list = []
     staged = _core_pending.set(pending)
     writer = _sqlite_writer if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
@@ -90,9 +87,7 @@ def checked_write() -> Iterator[Connection]:
         with core_transaction() as connection:
             yield connection
         return
-    session = db.session()
-    if session.in_transaction():
-        session.commit()  # as in core_transaction: what the caller reads next includes this write
+    _end_session_read()
     pending: list = []
     staged = _core_pending.set(pending)
     try:
@@ -103,6 +98,13 @@ def checked_write() -> Iterator[Connection]:
     finally:
         _core_pending.reset(staged)
     _run(pending)
+
+
+def _end_session_read() -> None:
+    """End a read the session has open, so what the caller reads next through it includes this write. A
+    session the command never used is not made just to ask (a chat message would make one each time)."""
+    if db.session.registry.has() and db.session().in_transaction():
+        db.session().commit()
 
 
 @contextmanager
