@@ -183,7 +183,7 @@ def _insert_opening(connection, platform, case: Case, actor: PlatformActor, key:
     if deliveries:
         events.outbox_written()
     if any(row["state"] == "pending" for row in mail):
-        notifications.wake_for_digests()
+        notifications.mail_written()
     return case_json
 
 

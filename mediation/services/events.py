@@ -147,7 +147,7 @@ def outbox_values(case: Case, event: CaseEvent, case_json: dict[str, Any] | None
 
 
 def outbox_written() -> None:
-    """Wake the deliverer after the commit: deliveries were written outside _write_outbox."""
+    """Wake the deliverer once the current transaction commits: it wrote webhook deliveries."""
     for listener in _outbox_listeners:
         uow.after_commit(listener)
 

@@ -103,7 +103,7 @@ def _insert_once(run, values: dict, digests: list[dict]) -> int | None:
             **values, "recipients": [d["recipient"] for d in digests],
             "dues": [d["next_attempt_at"] for d in digests]}).scalar()
         if new_id is not None:
-            notifications.wake_for_digests()
+            notifications.mail_written()
         return new_id
     new_id = run.execute(_insert_statement(dialect), values).scalar()
     if new_id is not None:

@@ -156,8 +156,9 @@ def with_digests(message_insert):
     return select(message.c.id).add_cte(message).add_cte(digests)
 
 
-def wake_for_digests() -> None:
-    """Wake the mail worker after the current commit: digest rows were written outside write_digests."""
+def mail_written() -> None:
+    """Wake the mail worker once the current transaction commits: a command wrote mail rows in a statement of
+    its own (the chat's INSERT with its digests, the opening of a case)."""
     _wake_after_commit()
 
 
