@@ -107,26 +107,23 @@ def _insert_once(run, values: dict, digests: list[dict]) -> int | None:
         return new_id
     new_id = run.execute(_insert_statement(dialect), values).scalar()
     if new_id is not None:
-        notifications.write_digests(run, digests)
+        notifications.write(run, digests)
     return new_id
 
 
 @functools.cache
 def _insert_statement(dialect: str):
     """Built once per dialect: chat is the hottest write path, and building the statement cost as much
-    as running it."""
+    as running it. Its values are named bind parameters, so it also serves as a CTE (_insert_with_digests)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(Message.__table__)
+    return (insert(_MESSAGES).values({c.name: bindparam(c.name, type_=c.type) for c in _MESSAGES.c if c.name != "id"})
             .on_conflict_do_nothing(index_elements=["case_id", "sender", "client_id"])
-            .returning(Message.__table__.c.id))
+            .returning(_MESSAGES.c.id))
 
 
 @functools.cache
 def _insert_with_digests():
-    values = {c.name: bindparam(c.name, type_=c.type) for c in _MESSAGES.c if c.name != "id"}
-    return notifications.with_digests(
-        pg_insert(_MESSAGES).values(values)
-        .on_conflict_do_nothing(index_elements=["case_id", "sender", "client_id"]).returning(_MESSAGES.c.id))
+    return notifications.with_digests(_insert_statement("postgresql"))
 
 
 def note_response(case: Case, actor: Actor) -> None:

@@ -85,10 +85,7 @@ def on_mail_written(listener: Callable[[], None]) -> None:
 def owed(run, case: Case, event: CaseEvent) -> None:
     """Write the mail rows `event` earns (none for most events), on `run`: the event's own transaction (the
     session or a Connection)."""
-    rows = rows_owed(case, event)
-    if rows:
-        run.execute(_INSERT_NOTIFICATION, rows)
-        _wake_after_commit()
+    write(run, rows_owed(case, event))
 
 
 def rows_owed(case: Case, event: CaseEvent) -> list[dict]:
@@ -131,11 +128,11 @@ def digests_owed(case_id: int, sender: str, channel: str, parties: list) -> list
     return rows
 
 
-def write_digests(run, rows: list[dict]) -> None:
-    """Write digest rows from digests_owed on `run`, and wake the mail worker after the commit."""
+def write(run, rows: list[dict]) -> None:
+    """Write mail rows (from rows_owed or digests_owed) on `run`, and wake the mail worker after the commit."""
     if rows:
         run.execute(_INSERT_NOTIFICATION, rows)
-        _wake_after_commit()
+        mail_written()
 
 
 def with_digests(message_insert):
@@ -154,12 +151,6 @@ def with_digests(message_insert):
                owed.c.due)
         .select_from(message).join(owed, true())).cte("digests")
     return select(message.c.id).add_cte(message).add_cte(digests)
-
-
-def mail_written() -> None:
-    """Wake the mail worker once the current transaction commits: a command wrote mail rows in a statement of
-    its own (the chat's INSERT with its digests, the opening of a case)."""
-    _wake_after_commit()
 
 
 def last_digest_sent(case_id: int, recipient: str):
@@ -194,7 +185,9 @@ def _last_quoted(case_id: int, recipient: str) -> int:
     return (payload or {}).get("last_message_id", 0)
 
 
-def _wake_after_commit() -> None:
+def mail_written() -> None:
+    """Wake the mail worker once the current transaction commits: it wrote mail rows (here, or in a command's
+    own statement: the chat's INSERT with its digests, the opening of a case)."""
     for listener in _listeners:
         uow.after_commit(listener)
 

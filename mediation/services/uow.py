@@ -50,29 +50,17 @@ def after_commit(callback: Callable[[], None]) -> None:
 def core_transaction() -> Iterator[Connection]:
     """A write transaction on a Connection of its own. Lost races raise Conflict."""
     _end_session_read()
-    pending: list = []
-    staged = _core_pending.set(pending)
     writer = _sqlite_writer if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
-    try:
-        with writer, db.engine.connect() as connection:
-            # Only this connection's BEGIN is IMMEDIATE: a read through the session meanwhile must not
-            # queue behind our own write lock.
-            intent = write_intent.set(True)
-            try:
-                transaction = connection.begin()
-            finally:
-                write_intent.reset(intent)
-            with transaction:
-                yield connection
-    except IntegrityError as error:
-        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
-    except OperationalError as error:
-        if "locked" in str(error).lower():
-            raise Conflict(_l("The case is busy. Try again.")) from error
-        raise
-    finally:
-        _core_pending.reset(staged)
-    _run(pending)
+    with _staged(), writer, db.engine.connect() as connection:
+        # Only this connection's BEGIN is IMMEDIATE: a read through the session meanwhile must not
+        # queue behind our own write lock.
+        intent = write_intent.set(True)
+        try:
+            transaction = connection.begin()
+        finally:
+            write_intent.reset(intent)
+        with transaction:
+            yield connection
 
 
 @contextmanager
@@ -88,13 +76,24 @@ def checked_write() -> Iterator[Connection]:
             yield connection
         return
     _end_session_read()
+    with _staged(), read_connection() as connection:
+        yield connection
+
+
+@contextmanager
+def _staged() -> Iterator[None]:
+    """The after-commit rule for a Connection's writes: callbacks staged inside run once the block has ended
+    without an error (its commit done), never after one. Lost races raise Conflict."""
     pending: list = []
     staged = _core_pending.set(pending)
     try:
-        with read_connection() as connection:
-            yield connection
+        yield
     except IntegrityError as error:
         raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
+    except OperationalError as error:
+        if "locked" in str(error).lower():
+            raise Conflict(_l("The case is busy. Try again.")) from error
+        raise
     finally:
         _core_pending.reset(staged)
     _run(pending)
