@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -155,4 +157,15 @@ def engine_options(uri: str, config) -> dict:
         # server runs a thread per connected client.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}, "pool_size": 64, "max_overflow": 64}
     # Idle connections are pinged before use (models/postgresql.py), not every one.
-    return {"pool_size": config["DATABASE_POOL_SIZE"], "max_overflow": config["DATABASE_MAX_OVERFLOW"]}
+    options = {"pool_size": config["DATABASE_POOL_SIZE"], "max_overflow": config["DATABASE_MAX_OVERFLOW"]}
+    if uri.startswith("postgresql+psycopg"):
+        options |= NATIVE_PLACEHOLDERS
+    return options
+
+
+# SQLAlchemy writes PostgreSQL's own placeholders ($1, $2, …) and psycopg's raw cursors send the statement as it
+# is. With the default %(name)s style psycopg parses every statement to rewrite it; it keeps the rewrite only
+# for statements under 4 KB and 50 parameters, and opening a case writes its rows in one larger statement:
+# re-parsing it cost 15 % of the opening's CPU (bench/api.py). Server-side cursors are made raw too
+# (models/postgresql.py).
+NATIVE_PLACEHOLDERS = {"paramstyle": "numeric_dollar", "connect_args": {"cursor_factory": psycopg.RawCursor}}

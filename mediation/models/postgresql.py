@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 from flask import Flask
 from sqlalchemy import event, exc
 
@@ -24,6 +25,11 @@ def install(app: Flask) -> None:
     if engine.dialect.name != "postgresql":
         return
     config = app.config
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # The engine writes $1-style placeholders (config.NATIVE_PLACEHOLDERS); so must a streamed read.
+        dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection, record):

@@ -1,13 +1,15 @@
 """PostgreSQL's pooled connections: one that sat idle is pinged before use, so a connection the server closed
 meanwhile (a restart, a failover) is replaced without the caller seeing it; one in use a moment ago is not
-pinged (that round trip was one in six of a chat message's)."""
+pinged (that round trip was one in six of a chat message's). Statements carry PostgreSQL's own placeholders,
+so psycopg sends them without parsing them again (config.NATIVE_PLACEHOLDERS)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from mediation.extensions import db
+from mediation.models import Platform
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="MEDIATION_TEST_DATABASE_URL not set: PostgreSQL's pool")
@@ -70,3 +72,37 @@ def test_a_connection_that_died_while_in_use_fails_one_call_and_the_pool_recover
     with pytest.raises(OperationalError):
         _backend_pid()
     assert _backend_pid() != dead
+
+
+@pytest.fixture
+def sent() -> list[str]:
+    """The statements as the engine hands them to psycopg."""
+    statements: list[str] = []
+
+    def note(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_a_statement_reaches_postgresql_with_its_own_numbered_placeholders(app, sent):
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT :a + :b"), {"a": 2, "b": 3}).scalar() == 5
+
+    assert sent[-1] == "SELECT $1 + $2"
+
+
+def test_a_percent_sign_in_a_statement_is_sent_as_written(app):
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT '100%' || :unit"), {"unit": " sure"}).scalar() == "100% sure"
+
+
+def test_a_streamed_read_binds_its_parameters_on_a_server_side_cursor(app, make_platform):
+    platform = make_platform("Streamed marketplace")
+    with db.engine.connect() as connection:
+        rows = connection.execution_options(stream_results=True, yield_per=10).execute(
+            select(Platform.id, Platform.name).where(Platform.id == platform.id)).all()
+
+    assert rows == [(platform.id, "Streamed marketplace")]
