@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.pool import StaticPool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,6 +152,9 @@ def public_base_url(config) -> str:
 
 
 def engine_options(uri: str, config) -> dict:
+    if uri in ("sqlite://", "sqlite:///:memory:"):
+        # One database that lives in its connection: every thread must share that one connection.
+        return {"connect_args": {"check_same_thread": False}, "poolclass": StaticPool}
     if uri.startswith("sqlite"):
         # Threads of the one-process server share the file; WAL lets readers go on while one writes.
         # Connections are kept, not reopened: every new one pays for its PRAGMAs, and the one-process
