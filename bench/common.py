@@ -92,6 +92,20 @@ def cpu_between(before: dict[int, int], after: dict[int, int]) -> float:
     return sum(t - before.get(pid, 0) for pid, t in after.items()) / _TICK
 
 
+def service_pids() -> list[int]:
+    """Every PostgreSQL and Redis server process on this machine (on a quiet machine: the stack's own)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                name = Path(f"/proc/{entry.name}/comm").read_text().strip()
+            except OSError:
+                continue
+            if name == "postgres" or name.startswith("redis-server"):
+                found.append(int(entry.name))
+    return found
+
+
 def postgres_backends(database: str) -> list[int]:
     """PIDs of the PostgreSQL backends connected to `database` (same machine)."""
     import psycopg

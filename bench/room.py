@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import cpu_between, cpu_snapshot, service_pids  # noqa: E402  (the path above first)
+
 NAMESPACE = "/cases"
 RESULTS = ROOT / "bench" / "results" / "room-latest.json"
 TARGET_THROUGHPUT_RATIO = 0.5  # room ≥ 0.5 × bare round trips per second
@@ -338,9 +340,15 @@ class Fleet:
         for go in self.gos:
             go.put(plan)
         time.sleep(max(0.0, plan["start"] - time.monotonic()))
+        # The whole machine's CPU, by part: the clients (who also receive the room's broadcasts), the server,
+        # and PostgreSQL with Redis. All share the same 2 cores.
+        clients, services = [process.pid for process in self.workers], service_pids()
+        clients_before, services_before = cpu_snapshot(clients), cpu_snapshot(services)
         cpu_before = self.server.cpu_seconds()
         time.sleep(max(0.0, plan["end"] - time.monotonic()))
         cpu = self.server.cpu_seconds() - cpu_before
+        clients_cpu = cpu_between(clients_before, cpu_snapshot(clients))
+        services_cpu = cpu_between(services_before, cpu_snapshot(services))
         parts = _collect(self.out, self.procs, "done", CALL_TIMEOUT + 30)
         latencies = sorted(x for p in parts for x in p["latencies"])
         count = len(latencies)
@@ -353,7 +361,9 @@ class Fleet:
             "broadcasts_received": sum(p["received"] for p in parts),
             "server_cpu_ms_per_round_trip": cpu * 1000 / count if count else None,
             "server_cpu_share": cpu / seconds,
-            "_latencies": latencies, "_cpu": cpu,
+            "client_cpu_ms_per_round_trip": clients_cpu * 1000 / count if count else None,
+            "services_cpu_ms_per_round_trip": services_cpu * 1000 / count if count else None,
+            "_latencies": latencies, "_cpu": cpu, "_clients_cpu": clients_cpu, "_services_cpu": services_cpu,
         }
 
     def close(self) -> None:
@@ -371,6 +381,7 @@ def merge_rounds(rounds: list[dict]) -> dict:
     latencies = sorted(x for r in rounds for x in r.pop("_latencies"))
     window = sum(r["window_s"] for r in rounds)
     cpu = sum(r["_cpu"] for r in rounds)
+    clients_cpu, services_cpu = (sum(r[key] for r in rounds) for key in ("_clients_cpu", "_services_cpu"))
     merged = {**rounds[0], "window_s": window, "round_trips": len(latencies),
               "per_second": len(latencies) / window,
               "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
@@ -379,10 +390,12 @@ def merge_rounds(rounds: list[dict]) -> dict:
               "broadcasts_received": sum(r["broadcasts_received"] for r in rounds),
               "server_cpu_ms_per_round_trip": cpu * 1000 / len(latencies) if latencies else None,
               "server_cpu_share": cpu / window,
+              "client_cpu_ms_per_round_trip": clients_cpu * 1000 / len(latencies) if latencies else None,
+              "services_cpu_ms_per_round_trip": services_cpu * 1000 / len(latencies) if latencies else None,
               "rounds_per_second": [r["per_second"] for r in rounds]}
-    merged.pop("_cpu")
-    for r in rounds:
-        r.pop("_cpu")
+    for r in (merged, *rounds):
+        for key in ("_cpu", "_clients_cpu", "_services_cpu"):
+            r.pop(key, None)
     merged["rounds"] = rounds
     return merged
 
@@ -737,6 +750,15 @@ def drop_postgres(url: str) -> None:
     server.dispose()
 
 
+def _machine_cpu(rate: dict) -> float:
+    return sum(rate[key] or 0.0 for key in ("client_cpu_ms_per_round_trip", "server_cpu_ms_per_round_trip",
+                                            "services_cpu_ms_per_round_trip"))
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.2f}" if value else "-"
+
+
 def summarise(results: dict, concurrencies: list[int], args, elapsed: float, load: tuple[float, float]) -> dict:
     described = {"sqlite": "1 process, Werkzeug threaded, SQLite WAL",
                  "gevent": "2 processes, gunicorn gevent, PostgreSQL + Redis",
@@ -746,13 +768,15 @@ def summarise(results: dict, concurrencies: list[int], args, elapsed: float, loa
         rates = result["rates"]
         print(f"\n== {stack} ({described[stack]}): send → ack, closed loop, room commits before the ack")
         print(f"{'server':6} {'clients':>7} {'cases':>5} {'rt/s':>8} {'rounds rt/s':>15} {'p50 ms':>8} "
-              f"{'p99 ms':>8} {'errors':>6} {'srv CPU ms/rt':>13} {'srv CPU':>7}")
+              f"{'p99 ms':>8} {'errors':>6} {'srv CPU ms/rt':>13} {'srv CPU':>7} {'clients ms/rt':>13} "
+              f"{'pg+redis ms/rt':>14}")
         for r in rates:
             cpu = r["server_cpu_ms_per_round_trip"]
             each = "/".join(f"{x:.0f}" for x in r["rounds_per_second"])
             print(f"{r['server']:6} {r['clients']:>7} {r['cases'] or '-':>5} {r['per_second']:>8.1f} {each:>15} "
                   f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6} "
-                  f"{(f'{cpu:.2f}' if cpu else '-'):>13} {r['server_cpu_share'] * 100:>6.0f}%")
+                  f"{_ms(cpu):>13} {r['server_cpu_share'] * 100:>6.0f}% "
+                  f"{_ms(r['client_cpu_ms_per_round_trip']):>13} {_ms(r['services_cpu_ms_per_round_trip']):>14}")
         targets = {}
         for n in concurrencies:
             room = next(r for r in rates if r["server"] == "room" and r["clients"] == n)
@@ -761,9 +785,13 @@ def summarise(results: dict, concurrencies: list[int], args, elapsed: float, loa
             p99_ratio = room["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else float("nan")
             met = (rate_ratio >= TARGET_THROUGHPUT_RATIO and p99_ratio <= TARGET_P99_RATIO
                    and room["errors"] == 0 and bare["errors"] == 0)
-            targets[str(n)] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio, "met": met}
+            whole = {kind: _machine_cpu(r) for kind, r in (("bare", bare), ("room", room))}
+            targets[str(n)] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio, "met": met,
+                               "machine_cpu_ms_per_round_trip": whole}
             print(f"{n} client(s): room/bare round trips {rate_ratio:.2f} (target ≥ {TARGET_THROUGHPUT_RATIO}), "
                   f"p99 {p99_ratio:.2f} × bare (target ≤ {TARGET_P99_RATIO}): {'MET' if met else 'NOT MET'}")
+            print(f"  the machine's CPU per round trip (clients + server + PostgreSQL and Redis): bare "
+                  f"{whole['bare']:.2f} ms, room {whole['room']:.2f} ms")
         for r in rates:
             if r["first_error"]:
                 print(f"  {r['server']} at {r['clients']}: {r['errors']} errors, first: {r['first_error']}")
