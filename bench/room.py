@@ -16,20 +16,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import multiprocessing as mp
 import os
 import platform
 import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_between, cpu_snapshot, service_pids  # noqa: E402  (the path above first)
+from bench.common import (  # noqa: E402  (the path above first)
+    Server,
+    cpu_between,
+    cpu_snapshot,
+    free_port,
+    pct,
+    service_pids,
+)
 
 NAMESPACE = "/cases"
 RESULTS = ROOT / "bench" / "results" / "room-latest.json"
@@ -55,63 +58,7 @@ UNLIMITED = {"MEDIATION_RATELIMIT_API": "10000000 per minute", "MEDIATION_RATELI
 
 # ---- servers ------------------------------------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name: str, argv: list[str], port: int, env: dict, log: Path):
-        self.name, self.port = name, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = log
-        self._log_file = log.open("wb")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def wait_ready(self, seconds: float = 30.0) -> None:
-        deadline = time.monotonic() + seconds
-        probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
-        for _attempt in range(300):
-            if self.proc.poll() is not None or time.monotonic() >= deadline:
-                break
-            try:
-                with urllib.request.urlopen(probe, timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        tail = self.log.read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"{self.name} server did not start; see {self.log}:\n{tail}")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU so far of the server process and its children (gunicorn's web process), from
-        Linux /proc, or NaN elsewhere."""
-        try:
-            return sum(_cpu_of(pid) for pid in [self.proc.pid, *_children(self.proc.pid)])
-        except (OSError, ValueError, IndexError):
-            return float("nan")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log_file.close()
-
-
-def _cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+SOCKETIO_PROBE = "/socket.io/?EIO=4&transport=polling"
 
 
 class Group:
@@ -128,8 +75,9 @@ class Group:
         for server in self.servers:
             server.wait_ready(60)
 
-    def cpu_seconds(self) -> float:
-        return sum(server.cpu_seconds() for server in self.servers)
+    def cpu(self) -> dict[int, int]:
+        """A CPU snapshot of every process of the group (gunicorn's web processes included)."""
+        return {pid: ticks for server in self.servers for pid, ticks in server.cpu().items()}
 
     def stop(self) -> None:
         for server in self.servers:
@@ -344,9 +292,9 @@ class Fleet:
         # and PostgreSQL with Redis. All share the same 2 cores.
         clients, services = [process.pid for process in self.workers], service_pids()
         clients_before, services_before = cpu_snapshot(clients), cpu_snapshot(services)
-        cpu_before = self.server.cpu_seconds()
+        cpu_before = self.server.cpu()
         time.sleep(max(0.0, plan["end"] - time.monotonic()))
-        cpu = self.server.cpu_seconds() - cpu_before
+        cpu = cpu_between(cpu_before, self.server.cpu())
         clients_cpu = cpu_between(clients_before, cpu_snapshot(clients))
         services_cpu = cpu_between(services_before, cpu_snapshot(services))
         parts = _collect(self.out, self.procs, "done", CALL_TIMEOUT + 30)
@@ -355,7 +303,7 @@ class Fleet:
         return {
             "server": self.kind, "clients": len(self.clients), "client_processes": self.procs,
             "window_s": seconds, "round_trips": count, "per_second": count / seconds,
-            "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
+            "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000,
             "errors": sum(p["errors"] for p in parts), "sent_total": sum(p["sent"] for p in parts),
             "first_error": next((p["first_error"] for p in parts if p["first_error"]), None),
             "broadcasts_received": sum(p["received"] for p in parts),
@@ -384,7 +332,7 @@ def merge_rounds(rounds: list[dict]) -> dict:
     clients_cpu, services_cpu = (sum(r[key] for r in rounds) for key in ("_clients_cpu", "_services_cpu"))
     merged = {**rounds[0], "window_s": window, "round_trips": len(latencies),
               "per_second": len(latencies) / window,
-              "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000,
+              "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000,
               "errors": sum(r["errors"] for r in rounds), "sent_total": sum(r["sent_total"] for r in rounds),
               "first_error": next((r["first_error"] for r in rounds if r["first_error"]), None),
               "broadcasts_received": sum(r["broadcasts_received"] for r in rounds),
@@ -422,12 +370,6 @@ def _collect(out: mp.Queue, procs: int, kind: str, seconds: float) -> list:
     raise RuntimeError(f"client processes: {len(got)} of {procs} {kind}, unexpected messages")
 
 
-def _pct(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, max(0, math.ceil(pct / 100 * len(values)) - 1))]  # nearest rank
-
-
 def run_joins(server: Group, cases: dict[str, tuple[str, int]], joins: int, warm: int = 5) -> dict:
     """One client per case; joins alternate between the cases so drift hits all alike."""
     clients = {label: _connect(server.urls[0], token) for label, (token, _case) in cases.items()}
@@ -452,7 +394,7 @@ def run_joins(server: Group, cases: dict[str, tuple[str, int]], joins: int, warm
         for client in clients.values():
             client.disconnect()
     return {label: {"joins": len(values), "p50_ms": statistics.median(values) * 1000,
-                    "p99_ms": _pct(sorted(values), 99) * 1000, "messages_in_ack": sizes[label]}
+                    "p99_ms": pct(sorted(values), 99) * 1000, "messages_in_ack": sizes[label]}
             for label, values in times.items()}
 
 
@@ -549,7 +491,7 @@ def run_fanout(group: Group, kind: str, members: list[tuple[str | None, int]], s
                 process.kill()
     times.sort()
     return {"server": kind, "members": len(members), "messages": len(times), "missed": missed,
-            "p50_ms": _pct(times, 50) * 1000, "p99_ms": _pct(times, 99) * 1000,
+            "p50_ms": pct(times, 50) * 1000, "p99_ms": pct(times, 99) * 1000,
             "max_ms": (times[-1] * 1000) if times else float("nan")}
 
 
@@ -654,7 +596,7 @@ def run_stack(stack: str, args, concurrencies: list[int], tmpdir: Path) -> dict:
             drop_postgres(url)
     errors_tail = None
     if any(r["errors"] for r in rates):
-        errors_tail = "\n".join(s.log.read_text(errors="replace")[-1500:] for s in room.servers)
+        errors_tail = "\n".join(s.log_tail(1500) for s in room.servers)
     return {"rates": rates, "joins": joins, "fanout": fanout, "setup_seconds": setup_seconds,
             "room_server_log_tail": errors_tail}
 
@@ -702,9 +644,9 @@ def start_servers(stack: str, url: str, secret: str, redis_url: str, tmpdir: Pat
     if stack == "sqlite":
         port, bare_port = free_port(), free_port()
         room = Server("room", [python, "-m", "flask", "--app", "wsgi", "mediation", "serve", "--host", "127.0.0.1",
-                               "--port", str(port)], port, room_env, tmpdir / "sqlite-room.log")
+                               "--port", str(port)], port, room_env, tmpdir / "sqlite-room.log", SOCKETIO_PROBE)
         bare = Server("bare", [python, str(Path(__file__).resolve()), "--bare-server", str(bare_port)], bare_port,
-                      env, tmpdir / "sqlite-bare.log")
+                      env, tmpdir / "sqlite-bare.log", SOCKETIO_PROBE)
         return Group("room", [room]), Group("bare", [bare])
     channel = f"bench-room-{os.urandom(4).hex()}"
     room_env.update({"MEDIATION_REDIS_URL": redis_url, "MEDIATION_SOCKETIO_CHANNEL": channel,
@@ -721,8 +663,9 @@ def start_servers(stack: str, url: str, secret: str, redis_url: str, tmpdir: Pat
             argv = [python, str(ROOT / "bench" / "eventlet_server.py"), "wsgi", str(port)]
             bare_argv = [python, str(ROOT / "bench" / "eventlet_server.py"), "bench.bare_socketio", str(bare_port)]
         rooms.append(Server(f"room{i}", argv, port, {**room_env, "MEDIATION_PORT": str(port)},
-                            tmpdir / f"{stack}-room{i}.log"))
-        bares.append(Server(f"bare{i}", bare_argv, bare_port, bare_env, tmpdir / f"{stack}-bare{i}.log"))
+                            tmpdir / f"{stack}-room{i}.log", SOCKETIO_PROBE))
+        bares.append(Server(f"bare{i}", bare_argv, bare_port, bare_env, tmpdir / f"{stack}-bare{i}.log",
+                            SOCKETIO_PROBE))
     return Group("room", rooms), Group("bare", bares)
 
 

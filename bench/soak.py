@@ -26,14 +26,12 @@ import argparse
 import contextlib
 import hashlib
 import json
-import math
 import multiprocessing as mp
 import os
 import platform
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.soak_load import HTTP_TIMEOUT, client_process, merge  # noqa: E402 - needs ROOT on sys.path first
+from bench.common import free_port, pct  # noqa: E402 - needs ROOT on sys.path first
+from bench.soak_load import HTTP_TIMEOUT, client_process, merge  # noqa: E402
 
 LOGGED_ERROR = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback \(most recent call last\)")
 RESULTS = ROOT / "bench" / "results" / "soak-latest.json"
@@ -58,18 +57,6 @@ RAISED_LIMITS = {
     "MEDIATION_RATELIMIT_LOGIN": "1000000 per minute", "MEDIATION_RATELIMIT_VERIFY": "1000000 per minute",
     "MEDIATION_SOCKET_EVENTS_PER_SECOND": "1000", "MEDIATION_SOCKET_EVENTS_BURST": "1000",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pct(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, max(0, math.ceil(pct / 100 * len(values)) - 1))]  # nearest rank
 
 
 # ---- processes ----------------------------------------------------------------------------------
@@ -635,8 +622,8 @@ def summarise(args, load: dict, checks: dict, load_seconds: float, elapsed: floa
     print("operations: " + ", ".join(f"{k} {v}" for k, v in ops.items()))
     print(f"  total {sum(ops.values())} ({sum(ops.values()) / load_seconds:.0f}/s); socket broadcasts received "
           f"{load['broadcasts']}")
-    print(f"message ack round trip (socket, new messages): n={len(latencies)} p50 {_pct(latencies, 50) * 1000:.1f} ms "
-          f"p99 {_pct(latencies, 99) * 1000:.1f} ms max {(latencies[-1] if latencies else float('nan')) * 1000:.0f} ms")
+    print(f"message ack round trip (socket, new messages): n={len(latencies)} p50 {pct(latencies, 50) * 1000:.1f} ms "
+          f"p99 {pct(latencies, 99) * 1000:.1f} ms max {(latencies[-1] if latencies else float('nan')) * 1000:.0f} ms")
     if load["errors"]:
         print("errors by kind:")
         for kind, n in sorted(load["errors"].items(), key=lambda kv: -kv[1]):
@@ -690,8 +677,8 @@ def summarise(args, load: dict, checks: dict, load_seconds: float, elapsed: floa
         "cases_opened": len(load["cases"]), "operations": ops, "errors": load["errors"],
         "error_examples": load["examples"], "stuck_drivers": load["stuck_drivers"],
         "socket_broadcasts_received": load["broadcasts"],
-        "ack_round_trip_ms": {"n": len(latencies), "p50": _pct(latencies, 50) * 1000,
-                              "p99": _pct(latencies, 99) * 1000,
+        "ack_round_trip_ms": {"n": len(latencies), "p50": pct(latencies, 50) * 1000,
+                              "p99": pct(latencies, 99) * 1000,
                               "max": latencies[-1] * 1000 if latencies else None},
         "client_cpu_seconds": load["client_cpu_s"], "checks": checks, "server_logs": server_logs,
     }
