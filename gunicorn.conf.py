@@ -27,3 +27,10 @@ loglevel = os.environ.get("MEDIATION_LOG_LEVEL", "info")
 proc_name = "mediation-web"
 # Several instances may run on one host (one per port); gunicornc's shared control socket would collide.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """The app is loaded in this web process: its long-lived objects leave the garbage collector's walks."""
+    from mediation import serving
+
+    serving.freeze_heap()

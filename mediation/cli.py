@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from mediation import cluster
+from mediation import cluster, serving
 from mediation.backup_cli import backup_command, restore_command
 from mediation.documents_cli import verify_document
 from mediation.extensions import socketio
@@ -126,6 +126,7 @@ def serve(host: str | None, port: int | None) -> None:
         start_background_work(app, threading.Event())
     click.echo(f"Serving on http://{host}:{port}/")
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # this command *is* the server; let app.run serve
+    serving.freeze_heap()
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
 
@@ -173,6 +174,7 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_args: stop.set())
     threads = start_background_work(app, stop)
+    serving.freeze_heap()
     click.echo("Worker running: webhook delivery, e-mail, scheduler.")
     try:
         while not stop.wait(0.5):
