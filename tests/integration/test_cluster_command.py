@@ -35,7 +35,12 @@ def children(pid: int) -> list[int]:
 
 
 def command_line(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    """The process's command line; "" for one that ended between being listed and being read (the killed
+    worker, reaped by the supervisor)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def healthy(url: str) -> bool:
