@@ -17,7 +17,9 @@ from mediation.models.types import UTCDateTime
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),
-                      Index("ix_notifications_pending", "case_id", "recipient", "kind", "state"))
+                      # The chat reads, per party and message, whether a digest is pending and when the last
+                      # one was sent: with sent_at last, the latter is one index entry however many were sent.
+                      Index("ix_notifications_recipient", "case_id", "recipient", "kind", "state", "sent_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
