@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import psycopg
 from sqlalchemy.pool import StaticPool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,9 +166,8 @@ def engine_options(uri: str, config) -> dict:
     return options
 
 
-# SQLAlchemy writes PostgreSQL's own placeholders ($1, $2, …) and psycopg's raw cursors send the statement as it
-# is. With the default %(name)s style psycopg parses every statement to rewrite it; it keeps the rewrite only
-# for statements under 4 KB and 50 parameters, and opening a case writes its rows in one larger statement:
-# re-parsing it cost 15 % of the opening's CPU (bench/api.py). Server-side cursors are made raw too
-# (models/postgresql.py).
-NATIVE_PLACEHOLDERS = {"paramstyle": "numeric_dollar", "connect_args": {"cursor_factory": psycopg.RawCursor}}
+# SQLAlchemy writes PostgreSQL's own placeholders ($1, $2, …), and psycopg's raw cursors (models/postgresql.py)
+# send the statement as it is. With the default %(name)s style psycopg parses every statement to rewrite it; it
+# keeps the rewrite only for statements under 4 KB and 50 parameters, and opening a case writes its rows in one
+# larger statement: re-parsing it cost 15 % of the opening's CPU (bench/api.py).
+NATIVE_PLACEHOLDERS = {"paramstyle": "numeric_dollar"}

@@ -26,10 +26,12 @@ def install(app: Flask) -> None:
         return
     config = app.config
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        # The engine writes $1-style placeholders (config.NATIVE_PLACEHOLDERS); so must a streamed read.
-        dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
+    if engine.dialect.paramstyle == "numeric_dollar":  # config.NATIVE_PLACEHOLDERS
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Statements come with PostgreSQL's own $1 placeholders: raw cursors send them as they are.
+            dbapi_connection.cursor_factory = psycopg.RawCursor
+            dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection, record):
