@@ -88,15 +88,21 @@ def _staged() -> Iterator[None]:
     staged = _core_pending.set(pending)
     try:
         yield
-    except IntegrityError as error:
-        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
-    except OperationalError as error:
-        if "locked" in str(error).lower():
-            raise Conflict(_l("The case is busy. Try again.")) from error
+    except (IntegrityError, OperationalError) as error:
+        _raise_lost_race(error)
         raise
     finally:
         _core_pending.reset(staged)
     _run(pending)
+
+
+def _raise_lost_race(error: Exception) -> None:
+    """Raise the Conflict that `error` means when it is a lost race (someone else's write got there first; on
+    SQLite, a lock held too long); return for any other error, which the caller raises as it is."""
+    if isinstance(error, StaleDataError | IntegrityError):
+        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
+    if isinstance(error, OperationalError) and "locked" in str(error).lower():
+        raise Conflict(_l("The case is busy. Try again.")) from error
 
 
 def _end_session_read() -> None:
@@ -135,16 +141,9 @@ def transaction() -> Iterator[None]:
     try:
         yield
         session.commit()
-    except (StaleDataError, IntegrityError) as error:
+    except BaseException as error:
         _abandon(session)
-        raise Conflict(_l("Someone else changed this case at the same moment. Reload and try again.")) from error
-    except OperationalError as error:
-        _abandon(session)
-        if "locked" in str(error).lower():
-            raise Conflict(_l("The case is busy. Try again.")) from error
-        raise
-    except BaseException:
-        _abandon(session)
+        _raise_lost_race(error)
         raise
     finally:
         writer.__exit__(None, None, None)
