@@ -307,10 +307,9 @@ class Fleet:
             "errors": sum(p["errors"] for p in parts), "sent_total": sum(p["sent"] for p in parts),
             "first_error": next((p["first_error"] for p in parts if p["first_error"]), None),
             "broadcasts_received": sum(p["received"] for p in parts),
-            "server_cpu_ms_per_round_trip": cpu * 1000 / count if count else None,
-            "server_cpu_share": cpu / seconds,
-            "client_cpu_ms_per_round_trip": clients_cpu * 1000 / count if count else None,
-            "services_cpu_ms_per_round_trip": services_cpu * 1000 / count if count else None,
+            "server_cpu_ms_per_round_trip": _ms_each(cpu, count), "server_cpu_share": cpu / seconds,
+            "client_cpu_ms_per_round_trip": _ms_each(clients_cpu, count),
+            "services_cpu_ms_per_round_trip": _ms_each(services_cpu, count),
             "_latencies": latencies, "_cpu": cpu, "_clients_cpu": clients_cpu, "_services_cpu": services_cpu,
         }
 
@@ -322,6 +321,10 @@ class Fleet:
             if process.is_alive():
                 process.kill()
                 process.join(5)
+
+
+def _ms_each(cpu_seconds: float, round_trips: int) -> float | None:
+    return cpu_seconds * 1000 / round_trips if round_trips else None
 
 
 def merge_rounds(rounds: list[dict]) -> dict:
@@ -336,10 +339,9 @@ def merge_rounds(rounds: list[dict]) -> dict:
               "errors": sum(r["errors"] for r in rounds), "sent_total": sum(r["sent_total"] for r in rounds),
               "first_error": next((r["first_error"] for r in rounds if r["first_error"]), None),
               "broadcasts_received": sum(r["broadcasts_received"] for r in rounds),
-              "server_cpu_ms_per_round_trip": cpu * 1000 / len(latencies) if latencies else None,
-              "server_cpu_share": cpu / window,
-              "client_cpu_ms_per_round_trip": clients_cpu * 1000 / len(latencies) if latencies else None,
-              "services_cpu_ms_per_round_trip": services_cpu * 1000 / len(latencies) if latencies else None,
+              "server_cpu_ms_per_round_trip": _ms_each(cpu, len(latencies)), "server_cpu_share": cpu / window,
+              "client_cpu_ms_per_round_trip": _ms_each(clients_cpu, len(latencies)),
+              "services_cpu_ms_per_round_trip": _ms_each(services_cpu, len(latencies)),
               "rounds_per_second": [r["per_second"] for r in rounds]}
     for r in (merged, *rounds):
         for key in ("_cpu", "_clients_cpu", "_services_cpu"):
