@@ -1,6 +1,9 @@
 """Case-room benchmark: `send`→ack round trips and fan-out against a bare Flask-SocketIO app on the same
 server, worker class and message queue, and `join` cost with 10 versus 1,000,000 messages in the case.
-One run, loopback only, stops by itself (about 6 minutes with every stack).
+Beside the bare echo, the floor: the bare app's `send_durable`, which commits one row through the driver and
+broadcasts to the case's room before its ack, the least any chat that acks after commit does. The room's
+distance to the floor is Mediation's own; the floor's to the echo, the stack's and the machine's.
+One run, loopback only, stops by itself (about 8 minutes with every stack).
 
     .venv/bin/python bench/room.py [--stacks sqlite,gevent,eventlet] [--clients 1,100] [--json PATH]
 
@@ -50,6 +53,11 @@ TARGET_JOIN_RATIO = 1.2  # join p50 with 1M messages within 20 % of join p50 wit
 CALL_TIMEOUT = 10.0  # one ack
 HARD_DEADLINE = 720.0  # the whole run, seconds; the watchdog kills everything after this
 STACKS = ("sqlite", "gevent", "eventlet")
+# The three fleets: the bare echo; the case room; the floor (bench/bare_socketio.py), a bare `send` that commits
+# one row through the driver and broadcasts to the case's room before its ack, as any durable chat must.
+KINDS = ("bare", "room", "floor")
+JOIN_EVENT = {"room": "join", "floor": "join_pair"}
+SEND_EVENT = {"bare": "send", "room": "send", "floor": "send_durable"}
 # The benchmark loads the service on purpose: its rate limits would turn that into 429s.
 UNLIMITED = {"MEDIATION_RATELIMIT_API": "10000000 per minute", "MEDIATION_RATELIMIT_JOIN": "10000000 per minute",
              "MEDIATION_RATELIMIT_LOGIN": "10000000 per minute", "MEDIATION_RATELIMIT_VERIFY": "10000000 per minute",
@@ -195,8 +203,9 @@ def client_worker(spec: dict, go: mp.Queue, out: mp.Queue) -> None:
     try:
         for token, case_id, url in spec["clients"]:
             client = _connect(url, token)
-            if spec["kind"] == "room":
-                ack = client.call("join", {"case_id": case_id}, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+            if spec["kind"] in JOIN_EVENT:
+                ack = client.call(JOIN_EVENT[spec["kind"]], {"case_id": case_id}, namespace=NAMESPACE,
+                                  timeout=CALL_TIMEOUT)
                 if not (isinstance(ack, dict) and ack.get("ok")):
                     raise RuntimeError(f"join refused: {ack}")
             clients.append((client, case_id))
@@ -242,8 +251,8 @@ def _send_loop(spec: dict, plan: dict, n: int, client, case_id: int, result: dic
         payload = {"case_id": case_id, "channel": "joint", "body": f"Round trip {i} from {prefix}.",
                    "client_id": f"{prefix}-{i}"}
         try:
-            ack = client.call("send", payload, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
-            if spec["kind"] == "bare":
+            ack = client.call(SEND_EVENT[spec["kind"]], payload, namespace=NAMESPACE, timeout=CALL_TIMEOUT)
+            if spec["kind"] != "room":
                 ok = ack == payload
             else:
                 ok = isinstance(ack, dict) and ack.get("ok") is True and not ack.get("duplicate")
@@ -576,6 +585,12 @@ def run_stack(stack: str, args, concurrencies: list[int], tmpdir: Path) -> dict:
         bare.wait_ready()
         for n in concurrencies:
             rates.extend(run_rates(room, bare, fixture, n, args))
+        from bench.bare_socketio import count_floor_rows  # the bare app's module makes an app: not at import
+
+        floor_acks = sum(r["sent_total"] - r["errors"] for r in rates if r["server"] == "floor")
+        floor_rows = count_floor_rows(url)
+        if floor_rows != floor_acks:  # a floor that skipped its write would look fast
+            raise RuntimeError(f"the floor acknowledged {floor_acks} sends but committed {floor_rows} rows")
         if sizes:
             print("joins ...", flush=True)
             joins = run_joins(room, fixture["join"], args.joins)
@@ -608,13 +623,14 @@ def run_rates(room: Group, bare: Group, fixture: dict, n: int, args) -> list[dic
     room_clients = [(pair[k % 2], pair[2]) for pair in fixture["rate"] for k in range(args.per_case)][:n]
     bare_clients = [(None, case_id) for _token, case_id in room_clients]
     fleets = {"bare": Fleet(bare, "bare", bare_clients, args.procs),
-              "room": Fleet(room, "room", room_clients, args.procs)}
-    rounds: dict[str, list[dict]] = {"bare": [], "room": []}
+              "room": Fleet(room, "room", room_clients, args.procs),
+              "floor": Fleet(bare, "floor", bare_clients, args.procs)}
+    rounds: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     try:
         for fleet in fleets.values():
             fleet.wait_ready()
         # ABBA…: a load that drifts during the run (the machine may be shared) hits both alike.
-        order = [kind for r in range(args.rounds) for kind in (("bare", "room"), ("room", "bare"))[r % 2]]
+        order = [kind for r in range(args.rounds) for kind in (KINDS, KINDS[::-1])[r % 2]]
         for r, kind in enumerate(order):
             print(f"rate: {kind}, {n} client(s), round {len(rounds[kind]) + 1} of {args.rounds} ...", flush=True)
             rounds[kind].append(fleets[kind].round(f"{kind}{n}r{r}", args.warmup, args.seconds, args.max_calls))
@@ -622,9 +638,9 @@ def run_rates(room: Group, bare: Group, fixture: dict, n: int, args) -> list[dic
         for fleet in fleets.values():
             fleet.close()
     merged = []
-    for kind in ("bare", "room"):
+    for kind in KINDS:
         result = merge_rounds(rounds[kind])
-        result["cases"] = len({case_id for _t, case_id in room_clients}) if kind == "room" else None
+        result["cases"] = len({case_id for _t, case_id in room_clients}) if kind in JOIN_EVENT else None
         merged.append(result)
     return merged
 
@@ -637,9 +653,13 @@ def merge_fanout(rounds: list[dict]) -> dict:
 
 
 def start_servers(stack: str, url: str, secret: str, redis_url: str, tmpdir: Path) -> tuple[Group, Group]:
-    """The room and the bare app on the stack's server and worker class: one process each for sqlite, two
-    (on two ports, Redis between them) for the scaled-out stacks."""
+    """The room and the bare app (the echo and the floor) on the stack's server and worker class: one process
+    each for sqlite, two (on two ports, Redis between them) for the scaled-out stacks."""
+    from bench.bare_socketio import create_floor_table
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_") and k != "FLASK_APP"}
+    create_floor_table(url)  # the floor writes to a table of its own in the room's database
+    env["BARE_DATABASE_URL"] = url
     room_env = {**env, **UNLIMITED, "MEDIATION_DATABASE_URL": url, "MEDIATION_SECRET_KEY": secret,
                 "MEDIATION_HOST": "127.0.0.1"}
     python = sys.executable
@@ -700,6 +720,10 @@ def _machine_cpu(rate: dict) -> float:
                                             "services_cpu_ms_per_round_trip"))
 
 
+def _ratio(a: dict, b: dict, key: str) -> float:
+    return a[key] / b[key] if b[key] else float("nan")
+
+
 def _ms(value: float | None) -> str:
     return f"{value:.2f}" if value else "-"
 
@@ -724,19 +748,22 @@ def summarise(results: dict, concurrencies: list[int], args, elapsed: float, loa
                   f"{_ms(r['client_cpu_ms_per_round_trip']):>13} {_ms(r['services_cpu_ms_per_round_trip']):>14}")
         targets = {}
         for n in concurrencies:
-            room = next(r for r in rates if r["server"] == "room" and r["clients"] == n)
-            bare = next(r for r in rates if r["server"] == "bare" and r["clients"] == n)
-            rate_ratio = room["per_second"] / bare["per_second"] if bare["per_second"] else float("nan")
-            p99_ratio = room["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else float("nan")
+            bare, room, floor = (next(r for r in rates if r["server"] == kind and r["clients"] == n) for kind in KINDS)
+            rate_ratio, p99_ratio = _ratio(room, bare, "per_second"), _ratio(room, bare, "p99_ms")
             met = (rate_ratio >= TARGET_THROUGHPUT_RATIO and p99_ratio <= TARGET_P99_RATIO
                    and room["errors"] == 0 and bare["errors"] == 0)
-            whole = {kind: _machine_cpu(r) for kind, r in (("bare", bare), ("room", room))}
+            floor_ratio, floor_p99_ratio = _ratio(floor, bare, "per_second"), _ratio(floor, bare, "p99_ms")
+            whole = {r["server"]: _machine_cpu(r) for r in (bare, room, floor)}
             targets[str(n)] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio, "met": met,
+                               "floor_rate_ratio": floor_ratio, "floor_p99_ratio": floor_p99_ratio,
+                               "room_over_floor": _ratio(room, floor, "per_second"),
                                "machine_cpu_ms_per_round_trip": whole}
             print(f"{n} client(s): room/bare round trips {rate_ratio:.2f} (target ≥ {TARGET_THROUGHPUT_RATIO}), "
                   f"p99 {p99_ratio:.2f} × bare (target ≤ {TARGET_P99_RATIO}): {'MET' if met else 'NOT MET'}")
+            print(f"  the floor (commit one row, broadcast, ack): floor/bare round trips {floor_ratio:.2f}, p99 "
+                  f"{floor_p99_ratio:.2f} × bare; room/floor round trips {targets[str(n)]['room_over_floor']:.2f}")
             print(f"  the machine's CPU per round trip (clients + server + PostgreSQL and Redis): bare "
-                  f"{whole['bare']:.2f} ms, room {whole['room']:.2f} ms")
+                  f"{whole['bare']:.2f} ms, room {whole['room']:.2f} ms, floor {whole['floor']:.2f} ms")
         for r in rates:
             if r["first_error"]:
                 print(f"  {r['server']} at {r['clients']}: {r['errors']} errors, first: {r['first_error']}")
