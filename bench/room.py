@@ -37,11 +37,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402  (the path above first)
+    UNLIMITED,
     Server,
+    clean_env,
     cpu_between,
     cpu_snapshot,
+    create_database,
+    drop_database,
     free_port,
     pct,
+    pg_url,
     service_pids,
 )
 
@@ -58,11 +63,6 @@ STACKS = ("sqlite", "gevent", "eventlet")
 KINDS = ("bare", "room", "floor")
 JOIN_EVENT = {"room": "join", "floor": "join_pair"}
 SEND_EVENT = {"bare": "send", "room": "send", "floor": "send_durable"}
-# The benchmark loads the service on purpose: its rate limits would turn that into 429s.
-UNLIMITED = {"MEDIATION_RATELIMIT_API": "10000000 per minute", "MEDIATION_RATELIMIT_JOIN": "10000000 per minute",
-             "MEDIATION_RATELIMIT_LOGIN": "10000000 per minute", "MEDIATION_RATELIMIT_VERIFY": "10000000 per minute",
-             "MEDIATION_SOCKET_EVENTS_PER_SECOND": "1000000", "MEDIATION_SOCKET_EVENTS_BURST": "1000000"}
-
 
 # ---- servers ------------------------------------------------------------------------------------
 
@@ -528,8 +528,8 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=100, help="room members for the fan-out (PostgreSQL stacks)")
     parser.add_argument("--fanout-messages", type=int, default=20, help="measured fan-out messages per server")
     parser.add_argument("--max-calls", type=int, default=100_000, help="cap on sends per client per run")
-    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1/bench_room",
-                        help="PostgreSQL database for the scaled-out stacks (dropped and made afresh)")
+    parser.add_argument("--database", default="bench_room",
+                        help="PostgreSQL database on 127.0.0.1 for the scaled-out stacks (dropped and made afresh)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5", help="Redis, the message queue")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results ({RESULTS})")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -571,7 +571,11 @@ def run_stack(stack: str, args, concurrencies: list[int], tmpdir: Path) -> dict:
     sizes = ({"10 messages": 10, "60 messages (control: full page)": 60, f"{args.big:,} messages": args.big}
              if stack == "sqlite" else {})
     secret = os.urandom(16).hex()
-    url = f"sqlite:///{tmpdir / f'{stack}.db'}" if stack == "sqlite" else fresh_postgres(args.database_url)
+    if stack == "sqlite":
+        url = f"sqlite:///{tmpdir / f'{stack}.db'}"
+    else:
+        create_database(args.database)
+        url = pg_url(args.database)
     print(f"\n== {stack}: database, {rate_cases + len(sizes)} cases, {sum(sizes.values()):,} bulk messages ...",
           flush=True)
     t = time.monotonic()
@@ -610,7 +614,7 @@ def run_stack(stack: str, args, concurrencies: list[int], tmpdir: Path) -> dict:
         room.stop()
         bare.stop()
         if stack != "sqlite":
-            drop_postgres(url)
+            drop_database(args.database)
     errors_tail = None
     if any(r["errors"] for r in rates):
         errors_tail = "\n".join(s.log_tail(1500) for s in room.servers)
@@ -657,7 +661,7 @@ def start_servers(stack: str, url: str, secret: str, redis_url: str, tmpdir: Pat
     each for sqlite, two (on two ports, Redis between them) for the scaled-out stacks."""
     from bench.bare_socketio import create_floor_table
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_") and k != "FLASK_APP"}
+    env = clean_env()
     create_floor_table(url)  # the floor writes to a table of its own in the room's database
     env["BARE_DATABASE_URL"] = url
     room_env = {**env, **UNLIMITED, "MEDIATION_DATABASE_URL": url, "MEDIATION_SECRET_KEY": secret,
@@ -689,30 +693,6 @@ def start_servers(stack: str, url: str, secret: str, redis_url: str, tmpdir: Pat
         bares.append(Server(f"bare{i}", bare_argv, bare_port, bare_env, tmpdir / f"{stack}-bare{i}.log",
                             SOCKETIO_PROBE))
     return Group("room", rooms), Group("bare", bares)
-
-
-def fresh_postgres(url: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    server.dispose()
-    return target.render_as_string(hide_password=False)
-
-
-def drop_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    server.dispose()
 
 
 def _machine_cpu(rate: dict) -> float:
