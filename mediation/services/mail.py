@@ -6,6 +6,11 @@ claim, not the mail. Each row is rendered (services/mail_render.py), handed to t
 transaction open, and marked sent in its own short transaction right after the server accepted it. Only a
 crash between those two steps sends a row again, with the same Message-ID, so the receiver can drop the copy.
 
+A party's digests about a case go out one at a time across workers (on PostgreSQL, an advisory lock per party
+while one is rendered, sent and settled): each digest holds back until 15 minutes after the last one sent, and
+two rendered at the same moment would each find none sent. One that finds the lock taken waits as a new digest
+does, then learns from the other's send when it may go.
+
 A failed send (connection refused, timeout, a 4xx or 5xx answer) is retried after 1 min, 5 min, 30 min, 2 h,
 6 h and then every 12 h; after the eleventh failure (about three days) the row is `failed`. A 5xx refusal of
 the recipient's address is `failed` at once: the server says the mailbox does not exist, and asking again
@@ -20,13 +25,15 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, cast, func, or_, select, update
 
 from mediation import clock
 from mediation.demo_store import DemoList
@@ -37,6 +44,11 @@ from mediation.services.mail_render import Draft, compose
 
 log = logging.getLogger(__name__)
 
+# The first key of the digest lock (the second is the party's id): keeps it apart from any other advisory lock.
+DIGEST_LOCK_SPACE = 0x6D64
+_DIGEST_LOCK_KEY = (cast(bindparam("space"), Integer), cast(bindparam("party_id"), Integer))
+_TRY_DIGEST_LOCK = select(func.pg_try_advisory_lock(*_DIGEST_LOCK_KEY))
+_DIGEST_UNLOCK = select(func.pg_advisory_unlock(*_DIGEST_LOCK_KEY))
 RETRY_DELAYS = [60, 300, 1800, 7200, 21600, 43200, 43200, 43200, 43200, 43200]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
@@ -191,8 +203,47 @@ def deliver_due(transport: Transport | None = None, limit: int = 50) -> int:
 
 
 def _deliver(item: Claimed, transport: Transport) -> bool:
+    notification = db.session.get(Notification, item.id)
+    with digest_turn(notification) as turn:
+        if not turn:
+            _wait_for_turn(item.id)
+            return False
+        return _render_send_settle(item, notification, transport)
+
+
+@contextmanager
+def digest_turn(notification: Notification | None) -> Iterator[bool]:
+    """Whether `notification` may be rendered and sent now: False while another worker holds a digest turn for
+    the same party (PostgreSQL only; on SQLite one process sends all mail). A digest's turn lasts until the
+    block ends, so the other worker's next check sees this one settled."""
+    if (notification is None or notification.kind != notifications.DIGEST
+            or db.engine.dialect.name != "postgresql"):
+        yield True
+        return
+    key = {"space": DIGEST_LOCK_SPACE, "party_id": int(notification.recipient.removeprefix("party:"))}
+    # A connection of its own, in autocommit: the lock belongs to the connection and outlives transactions, so
+    # the worker's own commits and rollbacks in between leave it held; a worker that dies lets it go.
+    with uow.read_connection() as connection:
+        if not connection.execute(_TRY_DIGEST_LOCK, key).scalar():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            connection.execute(_DIGEST_UNLOCK, key)
+
+
+def _wait_for_turn(notification_id: int) -> None:
+    """Give up the claim and come due again as a new digest would: by then the other digest is settled."""
+    with uow.transaction():
+        db.session.execute(update(Notification).where(Notification.id == notification_id,
+                                                      Notification.state == "pending")
+                           .values(leased_until=None, next_attempt_at=clock.now() + notifications.DIGEST_GATHER))
+
+
+def _render_send_settle(item: Claimed, notification: Notification | None, transport: Transport) -> bool:
     try:
-        draft = compose(db.session.get(Notification, item.id))
+        draft = compose(notification)
     except Exception as error:  # a row that cannot be rendered must not block the others
         log.exception("could not render notification %s", item.id)
         draft, failure = None, MailError(f"rendering failed: {type(error).__name__}: {error}")

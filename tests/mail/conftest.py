@@ -1,10 +1,12 @@
 """A real SMTP server (aiosmtpd) on a loopback port for the mail tests, and helpers to drive the mail worker.
 
 `smtp` accepts every message; `refusing_smtp` answers 451 to the first two DATA commands and then accepts,
-as a busy server does. Both record every DATA they were offered, so a test sees retries as the server did.
+as a busy server does; `slow_smtp` takes half a second to accept each message, so sends overlap. All record
+every DATA they were offered, so a test sees retries as the server did.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -23,9 +25,10 @@ from tests.conftest import free_port
 @dataclass
 class Mailbox:
     """What the SMTP server saw. `refuse_data` DATA commands are answered 451 before any is accepted;
-    addresses in `unknown` are refused for good (550) at RCPT."""
+    addresses in `unknown` are refused for good (550) at RCPT; each DATA is answered after `delay` seconds."""
 
     refuse_data: int = 0
+    delay: float = 0.0
     unknown: set[str] = field(default_factory=set)
     received: list[EmailMessage] = field(default_factory=list)
     offered: list[EmailMessage] = field(default_factory=list)
@@ -39,6 +42,7 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
         message = message_from_bytes(envelope.content, policy=policy.default)
+        await asyncio.sleep(self.delay)
         with self.lock:
             self.offered.append(message)
             if len(self.offered) <= self.refuse_data:
@@ -69,6 +73,14 @@ def smtp(app):
 
 
 @pytest.fixture
+def slow_smtp(app):
+    mailbox = Mailbox(delay=0.5)
+    controller = _serve(app, mailbox)
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
 def refusing_smtp(app):
     mailbox = Mailbox(refuse_data=2)
     controller = _serve(app, mailbox)
@@ -80,7 +92,8 @@ def rows(case_id: int, kind: str | None = None) -> list[Notification]:
     query = select(Notification).where(Notification.case_id == case_id).order_by(Notification.id)
     if kind:
         query = query.where(Notification.kind == kind)
-    db.session.commit()  # a fresh read: the worker settled the rows in transactions of its own
+    db.session.commit()  # a fresh read: the worker settled the rows in transactions of its own,
+    db.session.expire_all()  # and the session keeps what it loaded across commits
     return list(db.session.scalars(query))
 
 

@@ -2,11 +2,15 @@
 case: "not in the room" is what the read markers say, which every process shares."""
 from __future__ import annotations
 
+import threading
 from itertools import count
 
 import pytest
 
-from mediation.services import messages
+from mediation.extensions import db
+from mediation.models import Notification
+from mediation.services import mail, messages
+from mediation.services.notifications import DIGEST_GATHER
 from tests.mail.conftest import deliver, html_of, rows, set_person, text_of
 
 SELLER, BUYER = "shen@example.cn", "olivia@example.com"
@@ -152,3 +156,65 @@ def test_a_resent_message_schedules_no_second_digest(quiet_case, smtp, frozen_cl
     again = messages.send_message(actor, quiet_case.id, "joint", "Are you there?", "resent-1")
     assert again.duplicate
     assert [r.state for r in rows(quiet_case.id, "messages.digest")] == ["sent"]
+
+
+# ---- several mail workers (PostgreSQL) -----------------------------------------------------------
+
+
+def _needs_postgres() -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("several mail workers need PostgreSQL; on SQLite one process sends all mail")
+
+
+def _pending_digest(case_id: int) -> Notification:
+    [row] = [r for r in rows(case_id, "messages.digest") if r.state == "pending"]
+    return row
+
+
+def test_a_digest_waits_while_another_worker_has_that_partys_digest_turn(quiet_case, smtp, frozen_clock):
+    _needs_postgres()
+    say(quiet_case, "buyer", "Where is my refund?")
+    frozen_clock.move(minutes=2)
+    row = _pending_digest(quiet_case.id)
+    with mail.digest_turn(row) as turn:  # another worker, rendering and sending the seller a digest
+        assert turn
+        deliver()
+    assert digests(smtp, SELLER) == []
+    waiting = _pending_digest(quiet_case.id)
+    assert waiting.leased_until is None and waiting.next_attempt_at == frozen_clock.at + DIGEST_GATHER
+    frozen_clock.move(minutes=2)
+    deliver()
+    [digest] = digests(smtp, SELLER)
+    assert "Where is my refund?" in text_of(digest)
+
+
+def test_two_workers_send_a_party_one_digest_when_two_were_scheduled_at_once(app, make_case, slow_smtp,
+                                                                               frozen_clock):
+    _needs_postgres()
+    info = make_case(seller={"external_id": "s-1", "name": "Shen Seller", "email": SELLER, "locale": "en"})
+    deliver()
+    say(info, "buyer", "Where is my refund?")
+    # Two messages committing at the same instant can each schedule a digest: the second row stands for that.
+    first = _pending_digest(info.id)
+    db.session.add(Notification(case_id=info.id, recipient=first.recipient, kind=first.kind, payload={},
+                                created_at=first.created_at, next_attempt_at=first.next_attempt_at))
+    db.session.commit()
+    frozen_clock.move(minutes=2)
+    start, errors = threading.Barrier(2), []
+
+    def worker() -> None:
+        try:
+            with app.app_context():
+                start.wait(5)
+                mail.deliver_due(limit=1)
+        except Exception as error:  # reported below: an exception in a thread would pass unseen
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len(digests(slow_smtp, SELLER)) == 1
+    assert sorted(r.state for r in rows(info.id, "messages.digest")) == ["pending", "sent"]
