@@ -7,14 +7,11 @@ words are checked against the labels their page was given.
 """
 from __future__ import annotations
 
-import re
-import time
-
 import pytest
 
 from mediation.extensions import db
 from mediation.services import mediators
-from tests.e2e.conftest import DESKTOP, WAIT_MS, Room, record_console
+from tests.e2e.helpers import expect_from_other, expect_state, send, tab, wait_for, wait_until_live
 
 pytestmark = pytest.mark.e2e
 
@@ -30,60 +27,8 @@ PRIVATE_TO_MEDIATOR = "Private to the mediator: photo attached to my e-mail."
 TO_EVERYONE = "Hello both, I am the mediator on this case."
 
 
-@pytest.fixture
-def open_staff_room(browser, live_server):
-    """Sign a staff member in through /login in a fresh browser context, then open the case room."""
-    contexts = []
-
-    def open_(case, email: str, password: str, viewport: dict | None = None) -> Room:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US", timezone_id="UTC")
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        room = Room(page, "mediator")
-        page.on("console", lambda message: record_console(room, message))
-        page.on("pageerror", lambda error: room.errors.append(f"page error: {error}"))
-        page.goto(f"{live_server.url}/login?next=/cases/{case.id}")
-        page.locator("input[name=email]").fill(email)
-        page.locator("input[name=password]").fill(password)
-        page.locator("form button[type=submit]").click()
-        expect(page).to_have_url(re.compile(rf"/cases/{case.id}$"))
-        return room
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-def wait_until_live(room, *others: str) -> None:
-    expect(room.locator("#connection")).to_have_text(room.label("strings", "connected"))
-    for role in others:
-        expect(room.locator("#presence")).to_contain_text(room.label("roles", role))
-
-
-def expect_state(room, state: str) -> None:
-    expect(room.locator("#state")).to_have_class(re.compile(rf"\bstate-{state}\b"))
-
-
-def tab(room, key: str):
-    """A channel tab by its label as this viewer's page words it."""
-    return room.page.get_by_role("tab", name=re.compile("^" + re.escape(room.label("strings", key))))
-
-
-def send(room, text: str, list_id: str) -> None:
-    room.locator("#body").fill(text)
-    room.locator("#composer button[type=submit]").click()
-    # Acknowledged after the server's commit: shown in the active channel's list, no longer pending.
-    expect(room.locator(f"#{list_id} li.mine:not(.pending)").filter(has_text=text)).to_have_count(1)
-    expect(room.locator("#body")).to_have_value("")
-
-
-def expect_from_other(room, list_id: str, text: str) -> None:
-    expect(room.locator(f"#{list_id} li.theirs .text").filter(has_text=text)).to_have_count(1)
-
-
 def test_mediator_talks_privately_to_the_buyer_and_openly_to_both(make_case, make_user, open_room,
-                                                                   open_staff_room):
+                                                                   sign_in_to_room):
     mediator = make_user("mediator", name="Mei Mediator", email="mei@example.com", password=PASSWORD)
     case = make_case()
     buyer = open_room(case, "buyer")
@@ -99,7 +44,7 @@ def test_mediator_talks_privately_to_the_buyer_and_openly_to_both(make_case, mak
 
     # The seller answers: negotiation; the buyer may now ask for a mediator (live, no reload).
     send(seller, "I shipped it well packed.", "messages")
-    expect_from_other(buyer, "messages", "I shipped it well packed.")
+    expect_from_other(buyer, "I shipped it well packed.", "messages")
     expect_state(buyer, "negotiation")
     expect(buyer.locator("#escalate-box")).to_be_visible()
 
@@ -121,7 +66,7 @@ def test_mediator_talks_privately_to_the_buyer_and_openly_to_both(make_case, mak
     expect(buyer.page.get_by_role("tab")).to_have_count(2)
     expect(seller.page.get_by_role("tab")).to_have_count(2)
 
-    staff = open_staff_room(case, "mei@example.com", PASSWORD)
+    staff = sign_in_to_room(case, "mei@example.com", PASSWORD)
     wait_until_live(staff, "buyer", "seller")
     expect(staff.page.get_by_role("tab")).to_have_count(3)
     expect(staff.page.get_by_role("tab")).to_have_text(
@@ -136,23 +81,23 @@ def test_mediator_talks_privately_to_the_buyer_and_openly_to_both(make_case, mak
     expect(buyer_private.locator(".badge")).to_contain_text("1")  # unread, the buyer looks at Everyone
     buyer_private.click()
     expect(buyer_private.locator(".badge")).to_be_hidden()
-    expect_from_other(buyer, "messages-caucus-buyer", PRIVATE_TO_BUYER)
+    expect_from_other(buyer, PRIVATE_TO_BUYER, "messages-caucus-buyer")
     expect(buyer.locator("#body")).to_have_attribute("placeholder", "Write privately to the mediator…")
 
     # The mediator writes to everyone: both parties get it in the joint channel.
     tab(staff, "tab_joint").click()
     send(staff, TO_EVERYONE, "messages")
-    expect_from_other(seller, "messages", TO_EVERYONE)  # the seller's page is live…
+    expect_from_other(seller, TO_EVERYONE, "messages")  # the seller's page is live…
     expect(tab(buyer, "tab_joint").locator(".badge")).to_contain_text("1")
     tab(buyer, "tab_joint").click()
-    expect_from_other(buyer, "messages", TO_EVERYONE)
+    expect_from_other(buyer, TO_EVERYONE, "messages")
 
     # The buyer answers in private; the mediator, on Everyone, sees it counted on the buyer's tab.
     tab(buyer, "tab_caucus").click()
     send(buyer, PRIVATE_TO_MEDIATOR, "messages-caucus-buyer")
     expect(tab(staff, "tab_caucus_buyer").locator(".badge")).to_contain_text("1")
     tab(staff, "tab_caucus_buyer").click()
-    expect_from_other(staff, "messages-caucus-buyer", PRIVATE_TO_MEDIATOR)
+    expect_from_other(staff, PRIVATE_TO_MEDIATOR, "messages-caucus-buyer")
     # Having seen it, the mediator's queue no longer counts the buyer's private messages as unread.
     assert wait_for(lambda: _unread_in_queue(mediator, case.id) == 0), "the room never reported what was read"
 
@@ -180,12 +125,3 @@ def test_mediator_talks_privately_to_the_buyer_and_openly_to_both(make_case, mak
 def _unread_in_queue(mediator, case_id: int) -> int:
     db.session.rollback()  # a fresh read: the server's threads wrote the marker
     return next(item.unread for item in mediators.queue(mediator) if item.case.id == case_id)
-
-
-def wait_for(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.conftest import WAIT_MS
+from tests.e2e.helpers import assert_not_reloaded, mark_page, tab, unexpected_errors, wait_until_live
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +29,6 @@ FITS_WIDTH = "document.scrollingElement.scrollWidth <= window.innerWidth"
 PASSWORD = "a long mediator password"
 CAPTION = "The lid as it came out of the box"
 TRACKING = "LX123456789CN"
-# Chromium's own log line for a response the test provoked on purpose (a refused file).
-REFUSED = re.compile(r"status of 422 \(UNPROCESSABLE ENTITY\)")
 # The page's <progress> elements, recorded as they change: the test sees the bar move, not only its end.
 WATCH_PROGRESS = """() => {
   window.__progress = [];
@@ -56,20 +55,6 @@ def noise_png(path, size=(1100, 1000)) -> int:
     return path.stat().st_size
 
 
-def wait_until_live(room, *others: str) -> None:
-    expect(room.locator("#connection")).to_have_text(room.label("strings", "connected"))
-    for role in others:
-        expect(room.locator("#presence")).to_contain_text(room.label("roles", role))
-
-
-def mark_page(room) -> None:
-    room.page.evaluate("window.__e2eSamePage = true")  # survives only while the page is never reloaded
-
-
-def assert_not_reloaded(room) -> None:
-    assert room.page.evaluate("window.__e2eSamePage === true"), f"the {room.role}'s page was reloaded"
-
-
 def throttle_uploads(room, bytes_per_second: int) -> None:
     """Slow the page's uploads down (Chromium's network emulation), so the progress bar visibly moves."""
     cdp = room.page.context.new_cdp_session(room.page)
@@ -88,14 +73,6 @@ def thumbnail_loaded(room, evidence) -> None:
     expect(image).to_be_visible()
     room.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(),
                                 timeout=WAIT_MS)  # fails here if the thumbnail never loads
-
-
-def unexpected_errors(room) -> list[str]:
-    return [error for error in room.errors if not REFUSED.search(error)]
-
-
-def tab(room, key: str):
-    return room.page.get_by_role("tab", name=re.compile("^" + re.escape(room.label("strings", key))))
 
 
 # ---- the tests ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 from mediation.extensions import db
 from mediation.models import Case, Party
+from tests.e2e.helpers import expect_from_other, send, wait_until_live
 from tests.i18n.conftest import ZH, person, words
 
 pytestmark = pytest.mark.e2e
@@ -34,10 +35,8 @@ def expected_deadline(deadline, zone: str, english: bool) -> list[str]:
 
 
 def chat(sender, receiver, text: str) -> None:
-    sender.locator("#body").fill(text)
-    sender.locator("#composer button[type=submit]").click()
-    expect(sender.locator("#messages li.mine:not(.pending)").filter(has_text=text)).to_have_count(1)
-    expect(receiver.locator("#messages li.theirs .text").filter(has_text=text)).to_have_count(1)
+    send(sender, text)
+    expect_from_other(receiver, text)
 
 
 def test_each_party_reads_their_own_language_and_local_deadline_while_chatting(app, make_case, open_room):
@@ -45,7 +44,7 @@ def test_each_party_reads_their_own_language_and_local_deadline_while_chatting(a
     seller = open_room(case, "seller", timezone=SHANGHAI, locale="zh-CN")
     buyer = open_room(case, "buyer", timezone=NEW_YORK, locale="en-US")
     for room in (seller, buyer):
-        expect(room.locator("#connection")).to_have_text(room.label("strings", "connected"))
+        wait_until_live(room)
 
     chat(buyer, seller, "Hello, the lid arrived cracked.")
     chat(seller, buyer, "您好，请发一张照片。")

@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from tests.e2e.helpers import assert_not_reloaded, expect_from_other, expect_state, mark_page, send, wait_until_live
+
 pytestmark = pytest.mark.e2e
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -19,43 +21,6 @@ SCREENSHOTS = "/tmp/e2e-{name}.png"
 PHONE = {"width": 390, "height": 844}
 BUYER_OUTCOME = re.compile(r"refund \$60\.00 to the buyer, release \$40\.00 to the seller")
 FITS_WIDTH = "document.scrollingElement.scrollWidth <= window.innerWidth"
-
-
-def mark_page(room) -> None:
-    """A flag on the window: it survives only while the page is never reloaded or left."""
-    room.page.evaluate("window.__e2eSamePage = true")
-
-
-def assert_not_reloaded(room) -> None:
-    assert room.page.evaluate("window.__e2eSamePage === true"), f"the {room.role}'s page was reloaded"
-
-
-def wait_until_live(room, *others: str) -> None:
-    """The socket joined the room: the page says it is live, and sees the others online."""
-    expect(room.locator("#connection")).to_have_text(room.label("strings", "connected"))
-    for role in others:
-        expect(room.locator("#presence")).to_contain_text(room.label("roles", role))
-
-
-def expect_state(room, state: str) -> None:
-    badge = room.locator("#state")
-    expect(badge).to_have_class(re.compile(rf"\bstate-{state}\b"))
-    expect(badge).to_have_text(room.label("states", state))
-
-
-def send(room, text: str, *, enter: bool = False) -> None:
-    room.locator("#body").fill(text)
-    if enter:
-        room.locator("#body").press("Enter")
-    else:
-        room.locator("#composer button[type=submit]").click()
-    # The server acknowledged it after its commit: no longer shown as pending.
-    expect(room.locator("#messages li.mine:not(.pending)").filter(has_text=text)).to_have_count(1)
-    expect(room.locator("#body")).to_have_value("")
-
-
-def expect_message_from_other(room, text: str) -> None:
-    expect(room.locator("#messages li.theirs .text").filter(has_text=text)).to_have_count(1)
 
 
 def propose(room, refund: str, release: str, terms: str = "") -> None:
@@ -84,13 +49,13 @@ def settle(buyer, seller) -> None:
     expect(buyer.locator("#state")).to_have_text(re.compile(r"^Open"))
 
     send(seller, "Hello, sorry about the lid. Can we settle?")
-    expect_message_from_other(buyer, "Hello, sorry about the lid. Can we settle?")
+    expect_from_other(buyer, "Hello, sorry about the lid. Can we settle?")
     for room in (buyer, seller):  # the respondent answered: negotiation, live on both sides
         expect_state(room, "negotiation")
     expect(buyer.locator("#state")).to_have_text("Negotiation")
 
     send(buyer, "Yes, a partial refund would be fine.", enter=True)
-    expect_message_from_other(seller, "Yes, a partial refund would be fine.")
+    expect_from_other(seller, "Yes, a partial refund would be fine.")
 
     # Refund and release must add up to the held 100.00: the form says so and sends nothing.
     propose(seller, "70.00", "40.00", "Refund 60, the buyer keeps the item.")
@@ -178,7 +143,7 @@ def test_room_is_usable_at_phone_width(make_case, open_room):
 
     send(seller, "A tracking reference without spaces: " + "TRACK" * 40)
     send(buyer, "Thanks, checking.")
-    expect_message_from_other(seller, "Thanks, checking.")
+    expect_from_other(seller, "Thanks, checking.")
     expect_state(seller, "negotiation")
     propose(seller, "60.00", "40.00", "Refund 60, the buyer keeps the item.")
     expect(seller.locator("#proposals li.proposal")).to_have_count(1)

@@ -19,6 +19,16 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from mediation.services import webhooks
 from tests.e2e.conftest import WAIT_MS
+from tests.e2e.helpers import (
+    assert_not_reloaded,
+    expect_from_other,
+    expect_state,
+    mark_page,
+    send,
+    tab,
+    unexpected_errors,
+    wait_until_live,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -114,55 +124,15 @@ def deliverer(app):
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def mark_page(room) -> None:
-    room.page.evaluate("window.__e2eSamePage = true")  # survives only while the page is never reloaded
-
-
-def assert_not_reloaded(room) -> None:
-    assert room.page.evaluate("window.__e2eSamePage === true"), f"the {room.role}'s page was reloaded"
-
-
-def wait_until_live(room, *others: str) -> None:
-    expect(room.locator("#connection")).to_have_text(room.label("strings", "connected"))
-    for role in others:
-        expect(room.locator("#presence")).to_contain_text(room.label("roles", role))
-
-
-def expect_state(room, state: str) -> None:
-    expect(room.locator("#state")).to_have_class(re.compile(rf"\bstate-{state}\b"))
-    expect(room.locator("#state")).to_have_text(room.label("states", state))
-
-
-def tab(room, key: str):
-    return room.page.get_by_role("tab", name=re.compile("^" + re.escape(room.label("strings", key))))
-
-
-def send(room, text: str, list_id: str) -> None:
-    room.locator("#body").fill(text)
-    room.locator("#composer button[type=submit]").click()
-    expect(room.locator(f"#{list_id} li.mine:not(.pending)").filter(has_text=text)).to_have_count(1)
-
-
-def expect_from_other(room, list_id: str, text: str) -> None:
-    expect(room.locator(f"#{list_id} li.theirs .text").filter(has_text=text)).to_have_count(1)
-
-
 def caucus(staff, party, to_party: str, from_party: str) -> None:
     """The mediator and one party talk in their private channel, both ways."""
     tab(staff, f"tab_caucus_{party.role}").click()
     send(staff, to_party, f"messages-caucus-{party.role}")
     tab(party, "tab_caucus").click()
-    expect_from_other(party, f"messages-caucus-{party.role}", to_party)
+    expect_from_other(party, to_party, f"messages-caucus-{party.role}")
     send(party, from_party, f"messages-caucus-{party.role}")
-    expect_from_other(staff, f"messages-caucus-{party.role}", from_party)
+    expect_from_other(staff, from_party, f"messages-caucus-{party.role}")
     tab(party, "tab_joint").click()
-
-
-def unexpected_errors(room, expected_422: str | None = None) -> list[str]:
-    """The room's console and page errors, but for Chromium's log of a 422 the test provoked on purpose."""
-    expected = "status of 422 (UNPROCESSABLE ENTITY) (http://127.0.0.1:" if expected_422 else None
-    return [error for error in room.errors
-            if not (expected and expected in error and error.endswith(f"/{expected_422})"))]
 
 
 def escalate(buyer) -> None:
