@@ -120,6 +120,22 @@ def script_labels(page: bytes) -> dict:
     return json.loads(page[start:page.index(b"</script>", start)])
 
 
+def test_the_room_scripts_words_follow_each_viewer_from_one_view_to_the_next(app, client, make_case, login_party,
+                                                                            chinese):
+    info = make_case()  # the buyer reads English, the seller Chinese
+    login_party(info, "seller")
+    seller_first = script_labels(client.get(f"/cases/{info.id}").data)
+    buyer = app.test_client()
+    buyer.get(f"/join/{info.join_tokens['buyer']}")
+    buyer_words = script_labels(buyer.get(f"/cases/{info.id}").data)
+    seller_again = script_labels(client.get(f"/cases/{info.id}").data)
+    assert buyer_words["locale"] == "en" and buyer_words["strings"]["accept"] == "Accept"
+    assert buyer_words["states"]["open"] == "Open: waiting for the respondent"
+    for seller in (seller_first, seller_again):
+        assert seller["locale"] == "zh-CN" and seller["strings"]["accept"] == translated(chinese, "Accept")
+        assert seller["states"]["open"] == translated(chinese, "Open: waiting for the respondent")
+
+
 def test_the_case_room_speaks_chinese_to_a_chinese_seller(client, make_case, login_party, chinese):
     info = make_case()  # the seller's locale is zh-CN
     login_party(info, "seller")
