@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -55,37 +57,35 @@ class Mailbox:
             return [m for m in self.received if address in m["To"]]
 
 
-def _serve(app, mailbox: Mailbox):
+@contextmanager
+def _serving(app, mailbox: Mailbox) -> Iterator[Mailbox]:
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=port, MAIL_TIMEOUT=5,
                       MAIL_FROM="Mediation <mediation@mediation.test>")
-    return controller
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
 
 
 @pytest.fixture
 def smtp(app):
-    mailbox = Mailbox()
-    controller = _serve(app, mailbox)
-    yield mailbox
-    controller.stop()
+    with _serving(app, Mailbox()) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture
 def slow_smtp(app):
-    mailbox = Mailbox(delay=0.5)
-    controller = _serve(app, mailbox)
-    yield mailbox
-    controller.stop()
+    with _serving(app, Mailbox(delay=0.5)) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture
 def refusing_smtp(app):
-    mailbox = Mailbox(refuse_data=2)
-    controller = _serve(app, mailbox)
-    yield mailbox
-    controller.stop()
+    with _serving(app, Mailbox(refuse_data=2)) as mailbox:
+        yield mailbox
 
 
 def rows(case_id: int, kind: str | None = None) -> list[Notification]:
