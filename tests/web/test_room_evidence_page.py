@@ -69,9 +69,13 @@ def test_a_party_gets_the_evidence_checklist_and_requests_panels(client, make_ca
 
 
 def test_every_string_the_evidence_script_uses_is_in_the_translatable_labels(app):
-    """evidence.js shows no word of its own: each one it names is a (lazy gettext) label of the page."""
-    script = (Path(__file__).resolve().parents[2] / "static" / "js" / "evidence.js").read_text(encoding="utf-8")
-    used = set(re.findall(r"\bt\.(\w+)", script))
+    """evidence.js and its modules show no word of their own: each one they name is a (lazy gettext) label of
+    the page."""
+    scripts = Path(__file__).resolve().parents[2] / "static" / "js"
+    modules = [scripts / "evidence.js", *sorted((scripts / "evidence").glob("*.js"))]
+    assert len(modules) > 1, "the evidence modules moved: point this test at them"
+    used = {key for module in modules for key in re.findall(r"\bt\.(\w+)", module.read_text(encoding="utf-8"))}
+    assert len(used) > 40  # the modules' words were found, not an empty entry point's
     used |= {f"cl_of_{role}" for role in ("buyer", "seller")}
     used |= {f"ev_kind_{kind}" for kind in ("pdf", "video", "text", "file")}
     used |= {f"req_{who}" for who in ("you_buyer", "you_seller", "buyer_you", "seller_you", "mediator_you",
