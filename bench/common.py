@@ -1,8 +1,8 @@
-"""Shared plumbing for bench/api.py and bench/history.py (bench/room.py keeps its own copy).
+"""Shared plumbing for the benchmarks in bench/ (api.py, history.py, room.py, webhooks.py; soak.py uses a little).
 
-Servers as child processes with their CPU read from /proc (the whole process tree, so gunicorn's workers
-count), PostgreSQL's per-database backend CPU, nearest-rank percentiles, a watchdog, scratch databases.
-Loopback only.
+Servers and other child processes with their CPU read from /proc (the whole process tree, so gunicorn's
+workers count), PostgreSQL's per-database backend CPU, nearest-rank percentiles, a watchdog, scratch
+databases. Loopback only.
 """
 from __future__ import annotations
 
@@ -115,18 +115,79 @@ def postgres_backends(database: str) -> list[int]:
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
 
 
-# ---- servers -------------------------------------------------------------------------------------
+# ---- child processes and servers -----------------------------------------------------------------
 
 
-class Server:
-    """A server in its own process group; `probe` is a path that answers 2xx–4xx once it is up."""
+class Child:
+    """A child process in a session (and process group) of its own, so stopping it never reaches this one,
+    its output in a log file. `stop_signal` asks it to stop; after `stop_seconds` its group is killed."""
 
-    def __init__(self, name: str, argv: list[str], port: int, env: dict, log: Path, probe: str = "/"):
-        self.name, self.port, self.log, self.probe = name, port, log, probe
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, name: str, argv: list[str], env: dict, log: Path, stop_signal: int = signal.SIGINT,
+                 stop_seconds: float = 10.0):
+        self.name, self.log = name, log
+        self.stop_signal, self.stop_seconds = stop_signal, stop_seconds
+        self._asked = False
         self._log_file = log.open("wb")
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+
+    def pids(self) -> list[int]:
+        return _tree(self.proc.pid)
+
+    def cpu(self) -> dict[int, int]:
+        return cpu_snapshot(self.pids())
+
+    def log_tail(self, chars: int = 2000) -> str:
+        self._log_file.flush()
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def said(self, text: str) -> bool:
+        """Whether its output so far has `text` in it."""
+        return text in self.log.read_text(errors="replace")
+
+    def wait_said(self, text: str, seconds: float = 60.0) -> None:
+        """Wait until its output has `text` in it (for a process that is not an HTTP server)."""
+        deadline = time.monotonic() + seconds
+        for _poll in range(int(seconds / 0.05) + 1):
+            if self.said(text):
+                return
+            if self.proc.poll() is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not start; see {self.log}:\n{self.log_tail()}")
+
+    def ask_to_stop(self) -> None:
+        """Send the stop signal, once: a second SIGINT would cut a clean stop short."""
+        if self.proc.poll() is None and not self._asked:
+            self._asked = True
+            self.proc.send_signal(self.stop_signal)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.ask_to_stop()
+            try:
+                self.proc.wait(self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # its own process group (start_new_session)
+                self.proc.wait(5)
+        self._log_file.close()
+
+
+def stop_all(children: list[Child]) -> None:
+    """Ask every one to stop first, then wait for each: they stop side by side."""
+    for child in children:
+        child.ask_to_stop()
+    for child in children:
+        child.stop()
+
+
+class Server(Child):
+    """A server in its own process group; `probe` is a path that answers 2xx–4xx once it is up."""
+
+    def __init__(self, name: str, argv: list[str], port: int, env: dict, log: Path, probe: str = "/"):
+        self.port, self.probe = port, probe
+        self.url = f"http://127.0.0.1:{port}"
+        super().__init__(name, argv, env, log)
 
     def wait_ready(self, seconds: float = 60.0) -> None:
         deadline = time.monotonic() + seconds
@@ -143,26 +204,6 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"{self.name} server did not start; see {self.log}:\n{self.log_tail()}")
-
-    def pids(self) -> list[int]:
-        return _tree(self.proc.pid)
-
-    def cpu(self) -> dict[int, int]:
-        return cpu_snapshot(self.pids())
-
-    def log_tail(self, chars: int = 2000) -> str:
-        self._log_file.flush()
-        return self.log.read_text(errors="replace")[-chars:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # its own process group (start_new_session)
-                self.proc.wait(5)
-        self._log_file.close()
 
 
 # ---- PostgreSQL scratch databases ----------------------------------------------------------------

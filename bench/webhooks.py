@@ -2,9 +2,9 @@
 receiver against a bare sender, the time from commit to the first delivery attempt, and what writing the
 outbox costs the commands that write it. One run on PostgreSQL, loopback only, stops by itself (~3 minutes).
 
-    .venv/bin/python bench/webhooks.py [--database-url URL] [--cases 40] [--endpoints 2] [--json PATH]
+    .venv/bin/python bench/webhooks.py [--database bench_webhooks] [--cases 40] [--endpoints 2] [--json PATH]
 
-The database (default postgresql+psycopg://postgres@127.0.0.1/bench_webhooks; its name must start with
+The database (default bench_webhooks, on the PostgreSQL server at 127.0.0.1:5432; its name must start with
 "bench") is dropped and made afresh, and dropped again at the end. The receiver is a threaded http.server
 (HTTP/1.1 keep-alive) in a process of its own; the bare sender is plain `requests` POSTs of the same signed
 bodies from 1 and 2 processes. Results: tables on stdout, JSON in bench/results/webhooks-latest.json or
@@ -21,18 +21,14 @@ import json
 import math
 import multiprocessing as mp
 import os
-import platform
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from unittest import mock
@@ -41,8 +37,27 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402  (the path above first)
+    Child,
+    Server,
+    clean_env,
+    cpu_between,
+    cpu_snapshot,
+    create_database,
+    drop_database,
+    free_port,
+    machine,
+    met,
+    now_iso,
+    pct,
+    pg_url,
+    postgres_backends,
+    start_watchdog,
+    stop_all,
+)
+
 RESULTS = ROOT / "bench" / "results" / "webhooks-latest.json"
-DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1/bench_webhooks"
+DEFAULT_DATABASE = "bench_webhooks"
 TARGET_SCALING = 1.6  # deliveries/s with 2 workers ≥ 1.6 × with 1
 TARGET_P50, TARGET_P99 = 1.0, 5.0  # seconds from commit to the first delivery attempt
 TARGET_OUTBOX = 0.9  # throughput with the outbox ≥ 0.9 × without (a cost of at most 10 %)
@@ -95,15 +110,6 @@ def receiver_main(port: int) -> None:
     server.serve_forever()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc), or NaN elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
 def machine_idle() -> tuple[float, float]:
     """(idle, total) jiffies of all cores so far (Linux /proc/stat); two readings give the idle share."""
     try:
@@ -119,63 +125,17 @@ def idle_share(before: tuple[float, float]) -> float:
     return (after[0] - before[0]) / total if total else math.nan
 
 
-def postgres_cpu() -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend connected to the bench database (server on this host)."""
-    from sqlalchemy import text
-
-    from mediation.extensions import db
-
-    with db.engine.connect() as connection:
-        pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                       "AND pid <> pg_backend_pid()")).scalars().all()
-    return {pid: cpu_seconds(pid) for pid in pids}
+# Every child started (the receiver and the workers), so the run's last step stops whatever is left,
+# whenever it ends (the watchdog too).
+started: list[Child] = []
 
 
-class Process:
-    """A child process (the receiver or a worker), its output in a log file, started in a session of its
-    own so stopping it never reaches this one. Every one started is in `started`, so the run's last step
-    stops whatever is left, whenever it ends (the watchdog too)."""
-
-    started: list[Process] = []
-
-    def __init__(self, name: str, argv: list[str], env: dict, log: Path):
-        self.name, self.log = name, log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        Process.started.append(self)
-
-    def said(self, text: str) -> bool:
-        return text in self.log.read_text(errors="replace")
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if not self._out.closed:
-            self._out.close()
-
-
-class Receiver(Process):
+class Receiver(Server):
     def __init__(self, port: int, env: dict, log: Path):
         super().__init__("receiver", [sys.executable, str(Path(__file__).resolve()), "--receiver", str(port)],
-                         env, log)
-        self.url = f"http://127.0.0.1:{port}"
-        for _attempt in range(200):
-            with contextlib.suppress(OSError):
-                self.count()
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError(f"the receiver did not start:\n{log.read_text(errors='replace')[-1500:]}")
+                         port, env, log, probe="/_count")
+        started.append(self)
+        self.wait_ready()
 
     def _get(self, path: str):
         with urllib.request.urlopen(self.url + path, timeout=30) as answer:
@@ -202,47 +162,28 @@ class Receiver(Process):
         return self.count()
 
 
-def start_workers(n: int, env: dict, tmpdir: Path, label: str) -> list[Process]:
+def start_workers(n: int, env: dict, tmpdir: Path, label: str) -> list[Child]:
+    """`flask mediation worker` processes, once each has said it runs. Stopped with SIGTERM, which a worker
+    takes as its cue to finish cleanly however often it comes; its threads get 30 s."""
     argv = [sys.executable, "-m", "flask", "--app", "wsgi", "mediation", "worker"]
-    workers = [Process(f"worker {k}", argv, env, tmpdir / f"worker-{label}-{k}.log") for k in range(n)]
-    deadline = time.monotonic() + 60
-    for worker in workers:
-        for _poll in range(1200):
-            if worker.said("Worker running"):
-                break
-            if worker.proc.poll() is not None or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        if not worker.said("Worker running"):
-            stop_all(workers)
-            raise RuntimeError(f"{worker.name} did not start:\n{worker.log.read_text(errors='replace')[-1500:]}")
+    workers = [Child(f"worker {k}", argv, env, tmpdir / f"worker-{label}-{k}.log", stop_signal=signal.SIGTERM,
+                     stop_seconds=30.0) for k in range(n)]
+    started.extend(workers)
+    try:
+        for worker in workers:
+            worker.wait_said("Worker running")
+    except RuntimeError:
+        stop_all(workers)
+        raise
     return workers
 
 
-def stop_all(processes: list[Process]) -> None:
-    for process in processes:
-        if process.proc.poll() is None:
-            process.proc.send_signal(signal.SIGTERM)
-    for process in processes:
-        process.stop()
+def cpu_of(children: list[Child]) -> dict[int, int]:
+    """One CPU snapshot of several children together (for `cpu_between`)."""
+    return cpu_snapshot([pid for child in children for pid in child.pids()])
 
 
 # ---- the database, through the real services ------------------------------------------------------
-
-
-def make_database(url: str, drop_only: bool = False) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    if not (target.database or "").startswith("bench"):
-        raise SystemExit(f"refusing to drop and recreate {target.database!r}: its name must start with 'bench'")
-    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        if not drop_only:
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    server.dispose()
 
 
 def case_data(n: int) -> dict:
@@ -422,10 +363,10 @@ def bare_round(receiver: Receiver, items: list, procs: int) -> dict:
     try:
         for _sender in senders:
             ready.get(timeout=60)
-        cpu, idle = receiver.cpu_seconds(), machine_idle()
+        cpu, idle = receiver.cpu(), machine_idle()
         go.set()
         failures = sum(done.get(timeout=ROUND_LIMIT) for _sender in senders)
-        cpu, idle = receiver.cpu_seconds() - cpu, idle_share(idle)
+        cpu, idle = cpu_between(cpu, receiver.cpu()), idle_share(idle)
     finally:
         for sender in senders:
             sender.join(10)
@@ -443,15 +384,19 @@ def bare_round(receiver: Receiver, items: list, procs: int) -> dict:
 
 
 def worker_round(receiver: Receiver, fixture: dict, total: int, n_workers: int, env: dict, tmpdir: Path,
-                 label: str) -> dict:
+                 label: str, database: str) -> dict:
     """Start the workers, wait until they idle, make every delivery due at once, time the arrivals."""
     receiver.reset()
     platform_id = fixture["deliver_platform"]
     park_deliveries(platform_id)
+    # The backends on the database before the workers start are this process's own: it stages the round
+    # (the reset, the counts), it does not deliver.
+    ours = set(postgres_backends(database))
     workers = start_workers(n_workers, env, tmpdir, label)
     try:
         time.sleep(1.2)  # past their first (empty) pass: now they poll every second
-        cpu = sum(w.cpu_seconds() for w in workers), receiver.cpu_seconds(), postgres_cpu()
+        backends = [pid for pid in postgres_backends(database) if pid not in ours]
+        cpu = cpu_of(workers), receiver.cpu(), cpu_snapshot(backends)
         idle = machine_idle()
         reset_at = time.time()
         if reset_deliveries(platform_id) != total:
@@ -464,10 +409,10 @@ def worker_round(receiver: Receiver, fixture: dict, total: int, n_workers: int, 
             time.sleep(0.05)
             settled = delivered(platform_id)
         idle = idle_share(idle)
-        worker_cpu = sum(w.cpu_seconds() for w in workers) - cpu[0]
-        receiver_cpu = receiver.cpu_seconds() - cpu[1]
-        postgres = [(seconds, cpu[2].get(pid, 0.0)) for pid, seconds in postgres_cpu().items()]
-        postgres_cpu_s = sum(end - start for end, start in postgres if not math.isnan(end - start))
+        worker_cpu = cpu_between(cpu[0], cpu_of(workers))
+        receiver_cpu = cpu_between(cpu[1], receiver.cpu())
+        backends = [pid for pid in postgres_backends(database) if pid not in ours]
+        postgres_cpu_s = cpu_between(cpu[2], cpu_snapshot(backends))
     finally:
         stop_all(workers)
     records = receiver.records(bodies=True)
@@ -545,12 +490,6 @@ def latency_phase(receiver: Receiver, fixture: dict, n_workers: int, rate: float
 
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))]  # nearest rank
 
 
 # ---- the cost of the outbox ------------------------------------------------------------------------------
@@ -669,19 +608,11 @@ def say(text: str) -> None:
     print(f"[{time.monotonic() - _began:5.0f} s] {text}", flush=True)
 
 
-def _deadline_hit(*_args) -> None:
-    raise SystemExit("bench: stopped by the watchdog (the hard deadline, --deadline)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE, help="made afresh and dropped afterwards")
+    parser.add_argument("--database", default=DEFAULT_DATABASE,
+                        help="PostgreSQL database on 127.0.0.1 (its name must start with bench), made afresh and "
+                        f"dropped afterwards ({DEFAULT_DATABASE})")
     parser.add_argument("--cases", type=int, default=160, help="settled cases, 6 webhook events each")
     parser.add_argument("--endpoints", type=int, default=2, help="endpoints of the delivery platform")
     parser.add_argument("--rounds", type=int, default=2, help="delivery rounds per worker count (ABBA)")
@@ -700,36 +631,35 @@ def main() -> int:
     if args.receiver:
         receiver_main(args.receiver)
         return 0
+    if not args.database.startswith("bench"):
+        parser.error(f"refusing to drop and recreate {args.database!r}: --database must start with 'bench'")
 
     global _began
     began = _began = time.monotonic()
     load_start = os.getloadavg()[0]
-    watchdog = threading.Timer(args.deadline, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    watchdog.daemon = True
-    watchdog.start()
-    signal.signal(signal.SIGTERM, _deadline_hit)
+    watchdog = start_watchdog(args.deadline)
 
     from mediation import create_app
     from mediation.extensions import db
 
     secret = os.urandom(16).hex()
-    make_database(args.database_url)
-    app = create_app({"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": args.database_url,
-                      "BACKGROUND_WORKERS": False, "TESTING": True})
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_") and k != "FLASK_APP"}
-    worker_env = {**base_env, "MEDIATION_DATABASE_URL": args.database_url, "MEDIATION_SECRET_KEY": secret,
-                  "PYTHONUNBUFFERED": "1"}
+    url = pg_url(args.database)
+    create_database(args.database)
+    app = create_app({"SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": url, "BACKGROUND_WORKERS": False,
+                      "TESTING": True})
+    base_env = clean_env()
+    worker_env = {**base_env, "MEDIATION_DATABASE_URL": url, "MEDIATION_SECRET_KEY": secret, "PYTHONUNBUFFERED": "1"}
     report: dict = {}
     with tempfile.TemporaryDirectory(prefix="mediation-bench-") as tmp, app.app_context():
         tmpdir = Path(tmp)
-        receiver = Receiver(free_port(), base_env, tmpdir / "receiver.log")
         try:
+            receiver = Receiver(free_port(), base_env, tmpdir / "receiver.log")
             report = run(args, receiver, worker_env, tmpdir)
         finally:
-            stop_all(Process.started)
+            stop_all(started)
             db.session.remove()
             db.engine.dispose()
-            make_database(args.database_url, drop_only=True)
+            drop_database(args.database)
     elapsed = time.monotonic() - began
     watchdog.cancel()
     report.update(summary_footer(args, elapsed, (load_start, os.getloadavg()[0])))
@@ -765,7 +695,7 @@ def run(args, receiver: Receiver, worker_env: dict, tmpdir: Path) -> dict:
         if what == "bare":
             result = bare_round(receiver, items, int(n))
         else:
-            result = worker_round(receiver, fixture, total, int(n), worker_env, tmpdir, f"r{r}")
+            result = worker_round(receiver, fixture, total, int(n), worker_env, tmpdir, f"r{r}", args.database)
         say(f"  {result['per_second']:.1f}/s steady, {result['whole_per_second']:.1f}/s whole "
             f"({result['arrivals']} arrivals)")
         rounds[kind].append(result)
@@ -810,7 +740,7 @@ def summarise(deliveries: dict, latency: list[dict], cost: dict, total: int) -> 
                   if r["arrivals"] != r["expected"] or r.get("duplicates") or r.get("bad_signatures")]
     met_scaling = scaling >= TARGET_SCALING and not incomplete
     print(f"ratio 2 workers / 1 worker: {scaling:.2f} ({w2:.1f} / {w1:.1f} deliveries/s) — target ≥ "
-          f"{TARGET_SCALING}: {'MET' if met_scaling else 'NOT MET'}")
+          f"{TARGET_SCALING}: {met(met_scaling)}")
     idle2 = mean([r["machine_idle_share"] for r in deliveries["workers 2"]["rounds"]])
     if idle2 < 0.1:
         print(f"  the cores were {100 - idle2 * 100:.0f} % busy during the 2-worker rounds (this run and anything else "
@@ -831,7 +761,7 @@ def summarise(deliveries: dict, latency: list[dict], cost: dict, total: int) -> 
     for lat in latency:
         print(f"{lat['workers']:>7} {lat['commits']:>7} {lat['arrived']:>7} {lat['p50_s']:>7.3f} {lat['p90_s']:>7.3f} "
               f"{lat['p99_s']:>7.3f} {lat['max_s']:>7.3f}  p50 ≤ {TARGET_P50:g} s, p99 ≤ {TARGET_P99:g} s: "
-              f"{'MET' if lat['met'] else 'NOT MET'}")
+              f"{met(lat['met'])}")
 
     print("\nthe cost of the outbox (same command with and without it; rounds interleaved)")
     print(f"{'command':32} {'per s':>8} {'rounds/s':>15} {'webhook msgs':>12} {'deliveries':>10} {'mail rows':>9}")
@@ -858,7 +788,7 @@ def summarise(deliveries: dict, latency: list[dict], cost: dict, total: int) -> 
             a["per_second"] / b["per_second"] for a, b in zip(cost[arm]["rounds"], cost[base]["rounds"], strict=True))
         met_cost[label] = median >= TARGET_OUTBOX
         print(f"ratio {label}: median of rounds {median:.3f} (cost {(1 - median) * 100:+.1f} %), all rounds "
-              f"{ratios[label]:.3f} — target cost ≤ 10 %: {'MET' if met_cost[label] else 'NOT MET'}")
+              f"{ratios[label]:.3f} — target cost ≤ 10 %: {met(met_cost[label])}")
     return {
         "deliveries": deliveries,
         "deliveries_total_per_round": total,
@@ -878,8 +808,8 @@ def summary_footer(args, elapsed: float, load: tuple[float, float]) -> dict:
     print(f"\nrun took {elapsed:.0f} s on {os.cpu_count()} CPUs; load average {load[0]:.1f} at the start, "
           f"{load[1]:.1f} at the end")
     return {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "generated_at": now_iso(),
+        "machine": machine(),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "receiver"},
         "elapsed_seconds": elapsed,
         "load_average_1min": {"start": load[0], "end": load[1]},
