@@ -591,11 +591,11 @@ els.proposeReset.addEventListener("click", () => {
 });
 
 // Resolves (never rejects) to {ok, status, answer}: a lost connection or a page that is not JSON
-// becomes an error answer, so no caller leaves an unhandled rejection behind.
-async function api(method, path, body) {
+// becomes an error answer, so no caller leaves an unhandled rejection behind. `url` is any path of the site.
+async function call(method, url, body) {
   let response;
   try {
-    response = await fetch(`/api/v1/cases/${caseId}/${path}`, {
+    response = await fetch(url, {
       method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -606,6 +606,40 @@ async function api(method, path, body) {
   let answer = {};
   try { answer = await response.json(); } catch { answer = { message: t.error }; }
   return { ok: response.ok, status: response.status, answer };
+}
+
+// `call` for a path under this case's API.
+const api = (method, path, body) => call(method, `/api/v1/cases/${caseId}/${path}`, body);
+
+// Every message in an error value however nested ({"clauses": {"0": ["Not a valid integer."]}}).
+const texts = (value) => {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(texts);
+  return value && typeof value === "object" ? Object.values(value).flatMap(texts) : [];
+};
+
+// The API's field errors next to their fields (every control of that name marked invalid), the rest in the
+// form's alert unless `general` is false; `answer` null clears them. Nothing typed is touched.
+function showErrors(form, answer, { general = true } = {}) {
+  const alert = form.querySelector('[data-error-for="_form"]');
+  form.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+  if (!answer) return;
+  const unplaced = [];
+  let first = null;
+  for (const [field, value] of Object.entries(answer.errors || {})) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (!slot || slot === alert) { unplaced.push(...texts(value)); continue; }
+    slot.textContent = texts(value).join(" ");
+    const control = form.elements[field];
+    const controls = !control ? [] : control instanceof Element ? [control] : [...control];
+    controls.forEach((node) => node.setAttribute("aria-invalid", "true"));
+    first ??= controls[0];
+  }
+  if (general && alert) {
+    alert.textContent = [...new Set([answer.message || t.error, ...unplaced].filter(Boolean))].join(" ");
+  }
+  first?.focus();
 }
 
 async function act(proposalId, verb, button) {
@@ -703,9 +737,10 @@ applyCase(state.case, state.actions);
 renderProposals();
 setInterval(() => { renderDeadline(); listeners.forEach((listener) => listener(state)); }, 60000);
 
-// What ruling.js needs of the room; it renders the rulings and the neutral's forms on every change.
+// What ruling.js and evidence.js need of the room; ruling.js renders the rulings and the neutral's forms on every change.
 export const room = {
-  caseId, me, labels, t, state, el, fmt, money, api, timeFormat, deadlineText, rulebook: boot.rulebook,
+  caseId, me, labels, t, state, el, fmt, money, api, call, texts, showErrors, timeFormat, deadlineText,
+  rulebook: boot.rulebook,
   /** Show the case an API answer carries, then ask the server again for the room (actions, proposals, rulings). */
   refresh: changedBy,
   /** Ask the server again for the room. */

@@ -5,7 +5,7 @@
 
 import { room } from "./room.js";
 
-const { t, labels, el, fmt, money, api, state } = room;
+const { t, labels, el, fmt, money, api, state, showErrors } = room;
 const $ = (id) => document.getElementById(id);
 const els = {
   decision: $("decision"), rulings: $("rulings"), appeal: $("appeal"), decide: $("decide"),
@@ -117,35 +117,6 @@ function renderForms() {
 }
 
 // ---- the forms ------------------------------------------------------------------------------------
-
-// Every message in an error value however nested ({"clauses": {"0": ["Not a valid integer."]}}).
-const texts = (value) => {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(texts);
-  return value && typeof value === "object" ? Object.values(value).flatMap(texts) : [];
-};
-
-// The API's field errors next to their fields (marked invalid), the rest in the form's alert; `answer`
-// null clears them. Nothing typed is touched.
-function showErrors(form, answer) {
-  const general = form.querySelector('[data-error-for="_form"]');
-  form.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
-  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-  if (!answer) return;
-  const unplaced = [];
-  let first = null;
-  for (const [field, value] of Object.entries(answer.errors || {})) {
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-    if (!slot || slot === general) { unplaced.push(...texts(value)); continue; }
-    slot.textContent = texts(value).join(" ");
-    const control = form.elements[field];
-    const controls = !control ? [] : control instanceof Element ? [control] : [...control];
-    controls.forEach((node) => node.setAttribute("aria-invalid", "true"));
-    first ??= controls[0];
-  }
-  general.textContent = [answer.message || t.error, ...unplaced].join(" ");
-  first?.focus();
-}
 
 const amount = (form, name) => ({ value: form.elements[name].value.trim(), currency: state.case.amount.currency });
 const outcomeOf = (form) => ({

@@ -1,13 +1,14 @@
-// What the parts of the case room's evidence UI share: the room's words and state, the page's bootstrap
-// (where the viewer may add files, whether they may ask, the size limit), the elements they render into and
-// the helpers they all use (the API call, field errors next to their fields, sizes in the viewer's locale,
-// keeping a list's children in step with the data, one load at a time). It also holds the checklist and the
+// What the parts of the case room's evidence UI share: the room's words, state and helpers (the API call,
+// field errors next to their fields, as the rest of the room shows them), the page's bootstrap (where the
+// viewer may add files, whether they may ask, the size limit), the elements they render into and helpers of
+// their own (sizes in the viewer's locale, keeping a list's children in step with the data, one load at a
+// time). It also holds the checklist and the
 // requests as last loaded, which the files and the upload form read too: one object whose fields
 // checklist.js and requests.js replace, since a module can't assign another module's variable.
 
 import { room } from "../room.js";
 
-export const { t, labels, el, fmt, state, me } = room;
+export const { t, labels, el, fmt, state, me, call, texts, showErrors } = room;
 export const page = JSON.parse(document.getElementById("bootstrap").textContent);
 export const boot = page.evidence; // upload_channels, may_request, max_bytes, request_days
 export const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -31,52 +32,11 @@ export const roleName = (role) => labels.roles[role] || role;
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-// Resolves (never rejects) to {ok, status, answer}, like room.api, for any path, in the viewer's language.
-export async function call(method, path, body) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    return { ok: false, status: 0, answer: { message: t.error } };
-  }
-  let answer = {};
-  try { answer = await response.json(); } catch { answer = { message: t.error }; }
-  return { ok: response.ok, status: response.status, answer };
-}
-
 // After an answer that carries the case: show it and let the room ask for the rest.
 export const refreshRoom = (answer) => { if (answer && answer.case) room.refresh(answer); };
 
-// Every message in an error value however nested.
-export const texts = (value) => {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(texts);
-  return value && typeof value === "object" ? Object.values(value).flatMap(texts) : [];
-};
+// The texts, once each, without empty ones.
 export const unique = (list) => [...new Set(list.filter(Boolean))];
-
-// The API's field errors next to their fields (marked invalid), the rest in the form's alert; null clears.
-export function showErrors(target, answer, { general = true } = {}) {
-  const alert = target.querySelector('[data-error-for="_form"]');
-  target.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
-  target.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-  if (!answer) return;
-  const unplaced = [];
-  let first = null;
-  for (const [field, value] of Object.entries(answer.errors || {})) {
-    const slot = target.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-    const control = target.elements[field];
-    if (!slot || slot === alert) { unplaced.push(...texts(value)); continue; }
-    slot.textContent = texts(value).join(" ");
-    if (control instanceof Element) { control.setAttribute("aria-invalid", "true"); first ??= control; }
-  }
-  if (general && alert) alert.textContent = unique([answer.message || t.error, ...unplaced]).join(" ");
-  first?.focus();
-}
 
 export const sizeText = (bytes) => {
   const [value, unit] = bytes >= 1048576 ? [bytes / 1048576, "megabyte"]
