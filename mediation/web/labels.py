@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 from flask import Flask
-from flask_babel import format_currency, format_datetime, get_locale, get_timezone
+from flask_babel import force_locale, format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 
 from mediation.money import Money
@@ -181,11 +181,12 @@ def for_script() -> dict:
 @functools.lru_cache(maxsize=16)
 def _resolved(locale: str) -> dict:
     """The tables in `locale`, resolved once: some 250 lookups through Flask-Babel were a sixth of the room
-    page's CPU. `locale` is the current one; it keys the cache."""
+    page's CPU."""
     resolve = lambda table: {key: str(text) for key, text in table.items()}  # noqa: E731
-    return {"states": resolve(STATES), "reasons": resolve(REASONS), "roles": resolve(ROLES),
-            "proposal_states": resolve(PROPOSAL_STATES), "events": resolve(EVENTS),
-            "strings": resolve(SCRIPT_STRINGS)}
+    with force_locale(locale):
+        return {"states": resolve(STATES), "reasons": resolve(REASONS), "roles": resolve(ROLES),
+                "proposal_states": resolve(PROPOSAL_STATES), "events": resolve(EVENTS),
+                "strings": resolve(SCRIPT_STRINGS)}
 
 
 def init_app(app: Flask) -> None:

@@ -611,6 +611,9 @@ async function call(method, url, body) {
 // `call` for a path under this case's API.
 const api = (method, path, body) => call(method, `/api/v1/cases/${caseId}/${path}`, body);
 
+// The texts, once each, without empty ones.
+const unique = (list) => [...new Set(list.filter(Boolean))];
+
 // Every message in an error value however nested ({"clauses": {"0": ["Not a valid integer."]}}).
 const texts = (value) => {
   if (typeof value === "string") return [value];
@@ -637,7 +640,7 @@ function showErrors(form, answer, { general = true } = {}) {
     first ??= controls[0];
   }
   if (general && alert) {
-    alert.textContent = [...new Set([answer.message || t.error, ...unplaced].filter(Boolean))].join(" ");
+    alert.textContent = unique([answer.message || t.error, ...unplaced]).join(" ");
   }
   first?.focus();
 }
@@ -737,10 +740,11 @@ applyCase(state.case, state.actions);
 renderProposals();
 setInterval(() => { renderDeadline(); listeners.forEach((listener) => listener(state)); }, 60000);
 
-// What ruling.js and evidence.js need of the room; ruling.js renders the rulings and the neutral's forms on every change.
+// What ruling.js and the evidence modules need of the room; ruling.js renders the rulings and the neutral's
+// forms on every change.
 export const room = {
-  caseId, me, labels, t, state, el, fmt, money, api, call, texts, showErrors, timeFormat, deadlineText,
-  rulebook: boot.rulebook,
+  caseId, me, labels, t, state, el, fmt, money, csrf, api, call, texts, unique, showErrors, timeFormat,
+  deadlineText, rulebook: boot.rulebook,
   /** Show the case an API answer carries, then ask the server again for the room (actions, proposals, rulings). */
   refresh: changedBy,
   /** Ask the server again for the room. */

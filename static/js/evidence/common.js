@@ -2,16 +2,15 @@
 // field errors next to their fields, as the rest of the room shows them), the page's bootstrap (where the
 // viewer may add files, whether they may ask, the size limit), the elements they render into and helpers of
 // their own (sizes in the viewer's locale, keeping a list's children in step with the data, one load at a
-// time). It also holds the checklist and the
-// requests as last loaded, which the files and the upload form read too: one object whose fields
-// checklist.js and requests.js replace, since a module can't assign another module's variable.
+// time). It also holds the checklist and the requests as last loaded, which the files and the upload form
+// read too: one object whose fields checklist.js and requests.js replace, since a module can't assign
+// another module's variable.
 
 import { room } from "../room.js";
 
-export const { t, labels, el, fmt, state, me, call, texts, showErrors } = room;
+export const { t, labels, el, fmt, state, me, csrf, call, texts, unique, showErrors } = room;
 export const page = JSON.parse(document.getElementById("bootstrap").textContent);
 export const boot = page.evidence; // upload_channels, may_request, max_bytes, request_days
-export const csrf = document.querySelector('meta[name="csrf-token"]').content;
 export const base = `/api/v1/cases/${room.caseId}`;
 const $ = (id) => document.getElementById(id);
 export const els = {
@@ -34,9 +33,6 @@ export const roleName = (role) => labels.roles[role] || role;
 
 // After an answer that carries the case: show it and let the room ask for the rest.
 export const refreshRoom = (answer) => { if (answer && answer.case) room.refresh(answer); };
-
-// The texts, once each, without empty ones.
-export const unique = (list) => [...new Set(list.filter(Boolean))];
 
 export const sizeText = (bytes) => {
   const [value, unit] = bytes >= 1048576 ? [bytes / 1048576, "megabyte"]
