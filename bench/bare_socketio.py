@@ -13,12 +13,12 @@ BARE_REDIS_URL and BARE_CHANNEL make Redis its message queue, as MEDIATION_REDIS
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
-from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
 
 from mediation import serving
@@ -41,6 +41,7 @@ sio = SocketIO(app, async_mode=serving.async_mode(), max_http_buffer_size=64 * 1
 
 @sio.on("connect", namespace=NAMESPACE)
 def connect(auth=None):
+    serving.send_frames_at_once(request.environ)  # as the room does: the floor's broadcast and ack go at once
     return True
 
 
@@ -98,7 +99,7 @@ class FloorStore:
             self._local.connection = connection
         return connection
 
-    @contextmanager
+    @contextlib.contextmanager
     def _postgres(self):
         try:
             connection = self._pool.get_nowait()
@@ -125,30 +126,25 @@ _store = FloorStore(os.environ["BARE_DATABASE_URL"]) if os.environ.get("BARE_DAT
 
 def create_floor_table(url: str) -> None:
     """The floor's table, made once by the benchmark before any server starts."""
-    if url.startswith("sqlite:///"):
-        import sqlite3
-
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-            connection.execute(FLOOR_DDL["sqlite"])
-        return
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
-        connection.execute(FLOOR_DDL["postgresql"])
+    with _connect(url) as connection:
+        connection.execute(FLOOR_DDL["sqlite" if url.startswith("sqlite:///") else "postgresql"])
 
 
 def count_floor_rows(url: str) -> int:
     """Rows the floor committed: the benchmark checks it against the acks the floor's clients had."""
-    sql = f"SELECT count(*) FROM {FLOOR_TABLE}"
+    with _connect(url) as connection:
+        return connection.execute(f"SELECT count(*) FROM {FLOOR_TABLE}").fetchone()[0]
+
+
+def _connect(url: str):
+    """A driver connection that commits each statement, for the benchmark's own set-up and checks."""
     if url.startswith("sqlite:///"):
         import sqlite3
 
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-            return connection.execute(sql).fetchone()[0]
+        return contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None))
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
-        return connection.execute(sql).fetchone()[0]
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
 @sio.on("join_pair", namespace=NAMESPACE)

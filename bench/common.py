@@ -173,6 +173,11 @@ class Child:
         self._log_file.close()
 
 
+def cpu_of(children: list[Child]) -> dict[int, int]:
+    """One CPU snapshot of several children together, their process trees included (for `cpu_between`)."""
+    return cpu_snapshot([pid for child in children for pid in child.pids()])
+
+
 def stop_all(children: list[Child]) -> None:
     """Ask every one to stop first, then wait for each: they stop side by side."""
     for child in children:

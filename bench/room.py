@@ -41,6 +41,7 @@ from bench.common import (  # noqa: E402  (the path above first)
     Server,
     clean_env,
     cpu_between,
+    cpu_of,
     cpu_snapshot,
     create_database,
     drop_database,
@@ -85,7 +86,7 @@ class Group:
 
     def cpu(self) -> dict[int, int]:
         """A CPU snapshot of every process of the group (gunicorn's web processes included)."""
-        return {pid: ticks for server in self.servers for pid, ticks in server.cpu().items()}
+        return cpu_of(self.servers)
 
     def stop(self) -> None:
         for server in self.servers:

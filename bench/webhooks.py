@@ -42,6 +42,7 @@ from bench.common import (  # noqa: E402  (the path above first)
     Server,
     clean_env,
     cpu_between,
+    cpu_of,
     cpu_snapshot,
     create_database,
     drop_database,
@@ -176,11 +177,6 @@ def start_workers(n: int, env: dict, tmpdir: Path, label: str) -> list[Child]:
         stop_all(workers)
         raise
     return workers
-
-
-def cpu_of(children: list[Child]) -> dict[int, int]:
-    """One CPU snapshot of several children together (for `cpu_between`)."""
-    return cpu_snapshot([pid for child in children for pid in child.pids()])
 
 
 # ---- the database, through the real services ------------------------------------------------------

@@ -5,10 +5,8 @@ Being in a room is never permission: every event goes through the services (and 
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import socket
 from datetime import datetime
 from http import HTTPStatus
 
@@ -18,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
 from marshmallow import Schema, ValidationError
 
-from mediation import clock, i18n
+from mediation import clock, i18n, serving
 from mediation.errors import DomainError, NotFound, Unauthenticated, plain
 from mediation.realtime import limits, presence
 from mediation.realtime.schemas import JoinIn, ReadIn, SendIn, TypingIn
@@ -40,20 +38,6 @@ _identities: dict[str, tuple[PartyActor, datetime]] = {}
 def _error(code: int, message: str, errors: dict | None = None) -> dict:
     return {"ok": False, "error": {"code": code, "status": HTTPStatus(code).phrase, "message": str(message),
                                    "errors": plain(localized(errors or {}))}}
-
-
-def _send_frames_at_once() -> None:
-    """Switch Nagle's algorithm off on this connection's socket.
-
-    A `send` answers with two small frames back to back: the `message` broadcast, then the ack. With
-    Nagle on, the second waits for the client's delayed TCP ACK (~40 ms on Linux, up to 200 ms on
-    Windows), so every round trip took 40+ ms. On a websocket connection (the room's only transport)
-    the environ is the upgrade request's, so this is the websocket's own socket.
-    """
-    sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
-    if sock is not None:
-        with contextlib.suppress(OSError, AttributeError):  # not TCP (a Unix socket), or no setsockopt
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _actor(case_id: int):
@@ -163,7 +147,7 @@ class CasesNamespace(Namespace):
         return super().trigger_event(event, *args)
 
     def on_connect(self, auth=None):
-        _send_frames_at_once()
+        serving.send_frames_at_once(request.environ)
         token = auth.get("token") if isinstance(auth, dict) else None
         if token:
             try:
